@@ -1,0 +1,3 @@
+from qprim.cli import main
+
+main()

@@ -1,0 +1,90 @@
+"""The one protocol every backend implements, and the plain data it speaks.
+
+Backends know nothing of Prefect or YAML: they take ready PUBs and return results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
+    from qiskit.transpiler import Target
+
+    from qprim.workload.types import Primitive
+
+
+class JobStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    ERROR = "ERROR"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def final(self) -> bool:
+        return self in (JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """Everything a backend needs to run one job: ISA PUBs plus primitive options."""
+
+    primitive: Primitive
+    pubs: list[Any]  # SamplerPub / EstimatorPub, already transpiled for the backend
+    options: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobMetrics:
+    """Timing of one job, as shown in the metrics table and `run.json`."""
+
+    created: str | None = None
+    started: str | None = None
+    finished: str | None = None
+    quantum_s: float | None = None
+
+    @property
+    def queue_s(self) -> float | None:
+        return _seconds_between(self.created, self.started)
+
+    @property
+    def run_s(self) -> float | None:
+        return _seconds_between(self.started, self.finished)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "queue_s": self.queue_s, "run_s": self.run_s}
+
+
+def _seconds_between(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    delta = datetime.fromisoformat(end) - datetime.fromisoformat(start)
+    return round(delta.total_seconds(), 3)
+
+
+class Backend(Protocol):
+    """A place that runs primitive jobs, addressed by job id and findable by tag."""
+
+    kind: str
+    name: str
+
+    @property
+    def target(self) -> Target: ...
+
+    @property
+    def num_qubits(self) -> int: ...
+
+    def submit(self, request: JobRequest) -> str: ...
+
+    def status(self, job_id: str) -> JobStatus: ...
+
+    def result(self, job_id: str, timeout: float | None = None) -> PrimitiveResult: ...
+
+    def metrics(self, job_id: str) -> JobMetrics: ...
+
+    def find_by_tag(self, tag: str) -> list[str]: ...

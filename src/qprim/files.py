@@ -1,0 +1,52 @@
+"""Where qprim keeps its state, and how it writes files without ever half-writing them."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+def qprim_home() -> Path:
+    """The folder holding the journal, the Aer job store and locks (`QPRIM_HOME`, else ~/.qprim)."""
+    home = Path(os.environ.get("QPRIM_HOME") or Path.home() / ".qprim")
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write to a temp file beside `path`, fsync, then rename: readers see all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_json_atomic(path: Path, payload: Any, **dump_kwargs: Any) -> None:
+    write_atomic(path, json.dumps(payload, indent=2, **dump_kwargs) + "\n")
+
+
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock shared by every process on this machine; the OS drops it if we die."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -1,0 +1,28 @@
+"""Prefect settings qprim needs before Prefect is first imported.
+
+With no `PREFECT_API_URL`, Prefect starts a temporary local server for the process
+(the embedded default); with one, it uses that server. Either way: no telemetry (this
+tool must work offline) and quiet logs unless asked for. Users' own settings win.
+"""
+
+from __future__ import annotations
+
+import os
+
+DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    # the server's own "still processing events" chatter on shutdown is not for users
+    "PREFECT_LOGGING_LOGGERS_PREFECT_EVENTS_WORKER_LEVEL": "ERROR",
+}
+
+
+def configure_prefect(verbose: bool = False) -> None:
+    for name, value in DEFAULTS.items():
+        os.environ.setdefault(name, value)
+    if verbose:
+        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+
+
+def uses_temporary_server() -> bool:
+    return not os.environ.get("PREFECT_API_URL")

@@ -1,0 +1,92 @@
+"""Backend and transpile settings from the workload, and the width check.
+
+Fake device names are validated against qiskit_ibm_runtime.fake_provider, which is
+imported only when a fake name is actually used (it costs about a second).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from qprim.workload.circuits import suggest
+from qprim.workload.model import BackendModel, TranspileModel
+from qprim.workload.source import SourceDoc
+from qprim.workload.types import AER_SIMULATOR, BackendSpec, TranspileSpec, Workload, WorkloadError
+
+
+def build_backend(model: BackendModel, doc: SourceDoc | None) -> BackendSpec:
+    """`doc` is None for bare circuit files (flags): errors then name no line."""
+    where = doc.at(("backend",)) if doc is not None else None
+    if model.kind == "ibm":
+        return BackendSpec(
+            kind="ibm",
+            name=model.name,
+            noise=model.noise,
+            seed=model.seed,
+            block=model.block,
+            where=where,
+        )
+    if model.block is not None:
+        _fail(doc, ("backend", "block"), "block applies to kind: ibm; an aer backend needs none")
+    name = model.name or AER_SIMULATOR
+    if name != AER_SIMULATOR:
+        valid = fake_device_names()
+        if name not in valid:
+            _fail(
+                doc,
+                ("backend", "name"),
+                f"unknown aer backend '{name}'"
+                f"{suggest(name, sorted(valid))}; use aer_simulator or a fake device such as "
+                f"{', '.join(sorted(valid)[:4])}, ... (qiskit_ibm_runtime.fake_provider)",
+            )
+    elif model.noise:
+        _fail(
+            doc,
+            ("backend", "noise"),
+            "noise: true needs a fake device to take the noise "
+            'model from, e.g. "name: fake_manila"',
+        )
+    return BackendSpec(kind="aer", name=name, noise=model.noise, seed=model.seed, where=where)
+
+
+def build_transpile(model: TranspileModel | bool) -> TranspileSpec:
+    if isinstance(model, bool):
+        return TranspileSpec() if model else TranspileSpec(enabled=False)
+    return TranspileSpec(optimization_level=model.optimization_level, seed=model.seed)
+
+
+@cache
+def fake_device_names() -> frozenset[str]:
+    """Snake names (`fake_manila`) of the fake devices in qiskit_ibm_runtime."""
+    import inspect
+
+    from qiskit.providers import BackendV2
+    from qiskit_ibm_runtime import fake_provider
+
+    names = set()
+    for attr, value in vars(fake_provider).items():
+        if attr.startswith("Fake") and inspect.isclass(value) and issubclass(value, BackendV2):
+            stem = attr.removesuffix("V2")
+            names.add(re.sub(r"(?<!^)(?=[A-Z])", "_", stem).lower())
+    return frozenset(names)
+
+
+def check_width(w: Workload, num_qubits: int, backend_label: str) -> None:
+    """Raise at the first PUB whose circuit is wider than the backend."""
+    for pub in w.pubs:
+        if pub.circuit.num_qubits > num_qubits:
+            raise WorkloadError(
+                pub.where,
+                f"circuit '{pub.circuit_name}' uses "
+                f"{pub.circuit.num_qubits} qubits but {backend_label} has only "
+                f"{num_qubits}; choose a larger backend",
+            )
+
+
+def _fail(doc: SourceDoc | None, path: tuple[str, ...], message: str) -> None:
+    from qprim.errors import InputError
+
+    if doc is None:
+        raise InputError(message)
+    raise doc.error(path, message)

@@ -1,0 +1,104 @@
+"""The resolved workload: what every other part of qprim consumes.
+
+The loader turns a file (YAML, QPY, QASM) into these frozen objects after every
+check of spec section 3 has passed, so nothing downstream re-validates input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from qprim.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from qiskit import QuantumCircuit
+
+Primitive = Literal["sampler", "estimator"]
+BackendKind = Literal["aer", "ibm"]
+
+DEFAULT_SHOTS = 1024
+AER_SIMULATOR = "aer_simulator"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a piece of input was written: reported as `FILE:LINE`."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class WorkloadError(InputError):
+    """An input error in a workload, reported as `FILE:LINE: message` (exit code 2)."""
+
+    def __init__(self, where: Location, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where
+        self.detail = message
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    kind: BackendKind = "aer"
+    name: str | None = AER_SIMULATOR  # ibm: may be None until resolved from the block
+    noise: bool = False
+    seed: int | None = None
+    block: str | None = None
+    where: Location | None = None
+
+
+@dataclass(frozen=True)
+class TranspileSpec:
+    enabled: bool = True
+    optimization_level: int = 1
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class PubSpec:
+    """One PUB in the circuit's own (virtual) qubits, parameters bound by name."""
+
+    index: int
+    circuit_name: str
+    circuit: QuantumCircuit  # logical circuit, parameters unbound
+    where: Location
+    parameter_names: tuple[str, ...] = ()
+    # shape (*pub_shape, len(parameter_names)); None when the circuit has no parameters
+    parameter_values: np.ndarray | None = None
+    shots: int | None = None  # sampler: resolved (pub, else options.default_shots, else 1024)
+    # estimator: numpy object array of SparsePauliOp (virtual qubits), any shape
+    observables: np.ndarray | None = None
+    precision: float | None = None
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One `expect:` check, validated against its PUB at load time."""
+
+    pub: int
+    where: Location
+    tolerance: float
+    counts: dict[str, float] | None = None  # sampler: expected probabilities
+    evs: Any = None  # estimator: nested list of floats (broadcast against the PUB's evs)
+    shape: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    source: Path  # the file the user named
+    primitive: Primitive
+    backend: BackendSpec
+    transpile: TranspileSpec
+    pubs: tuple[PubSpec, ...]
+    digest: str  # "sha256:" + 64 hex digits
+    options: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    expect: tuple[Expectation, ...] = ()
+    files: tuple[Path, ...] = ()  # every file read (source first), copied into the run folder
