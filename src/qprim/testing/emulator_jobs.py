@@ -1,0 +1,311 @@
+"""Job store and Aer execution worker of the Runtime emulator.
+
+Why: a job must move Queued -> Running -> Completed/Failed/Cancelled on its own, in
+the background, like on IBM, so clients poll, time out, cancel and re-attach for real.
+One worker thread runs jobs one at a time (a device has one queue); jobs held by a
+`qprim-fault:queue=S` tag do not block the jobs behind them.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from qprim.testing.emulator_devices import DeviceCatalog
+from qprim.testing.emulator_faults import TagFaults
+
+IBM_DEFAULT_SHOTS = 4096
+IBM_DEFAULT_PRECISION = 0.015625
+FINAL_STATES = frozenset({"Completed", "Failed", "Cancelled"})
+PROGRAMS = ("sampler", "estimator")
+
+
+def iso_now() -> str:
+    """UTC timestamp in the format IBM uses (`2024-01-01T00:00:00.123456Z`)."""
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+class JobInputError(ValueError):
+    """The job request is invalid (answered with HTTP 400)."""
+
+
+@dataclass
+class Job:
+    """One Runtime job, as stored by the emulator."""
+
+    id: str
+    program_id: str
+    backend: str
+    params: dict[str, Any]
+    tags: list[str]
+    session_id: str | None
+    created: str
+    created_at: float
+    faults: TagFaults
+    status: str = "Queued"
+    reason: str | None = None
+    reason_code: int | None = None
+    running: str | None = None
+    finished: str | None = None
+    result_text: str | None = None
+    quantum_seconds: float = 0.0
+    cancel_requested: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_api(self, *, include_params: bool = False) -> dict[str, Any]:
+        """The `GET /jobs/{id}` shape."""
+        state: dict[str, Any] = {"status": self.status}
+        if self.reason is not None:
+            state["reason"] = self.reason
+        if self.reason_code is not None:
+            state["reason_code"] = self.reason_code
+        data: dict[str, Any] = {
+            "id": self.id,
+            "backend": self.backend,
+            "state": state,
+            "status": self.status,
+            "program": {"id": self.program_id},
+            "created": self.created,
+            "tags": list(self.tags),
+            "session_id": self.session_id,
+            "private": False,
+            "estimated_running_time_seconds": 1.0,
+            **self.extra,
+        }
+        if include_params:
+            data["params"] = self.params
+        return data
+
+    def to_admin(self) -> dict[str, Any]:
+        """The `GET /__admin__/jobs` shape."""
+        return {
+            "id": self.id,
+            "backend": self.backend,
+            "program_id": self.program_id,
+            "tags": list(self.tags),
+            "status": self.status,
+            "created": self.created,
+            "reason": self.reason,
+        }
+
+    def metrics(self) -> dict[str, Any]:
+        final = self.status in FINAL_STATES
+        return {
+            "timestamps": {
+                "created": self.created,
+                "running": self.running,
+                "finished": self.finished,
+            },
+            "bss": {"seconds": self.quantum_seconds},
+            "usage": {
+                "quantum_seconds": self.quantum_seconds,
+                "seconds": self.quantum_seconds,
+                "qpu_charge_time_seconds": self.quantum_seconds,
+                "status": "final" if final else "pending",
+            },
+            "qiskit_version": "emulator",
+        }
+
+
+class JobStore:
+    """All jobs, plus the worker that executes them on Aer."""
+
+    def __init__(self, devices: DeviceCatalog, seed: int | None, noisy: bool) -> None:
+        self._devices = devices
+        self._seed = seed
+        self._noisy = noisy
+        self._cond = threading.Condition()
+        self._jobs: dict[str, Job] = {}
+        self._stopping = False
+        self._worker: threading.Thread | None = None
+
+    # ----- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        self._stopping = False
+        self._worker = threading.Thread(target=self._work, name="emulator-jobs", daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._worker is not None:
+            self._worker.join(timeout=5)
+
+    # ----- API -------------------------------------------------------------------------
+    def create(self, body: dict[str, Any]) -> Job:
+        """Validate and enqueue a `POST /jobs` body."""
+        from qiskit_ibm_runtime import RuntimeDecoder
+
+        program_id = body.get("program_id")
+        if program_id not in PROGRAMS:
+            raise JobInputError(f"unknown program_id {program_id!r}; use one of {PROGRAMS}")
+        backend = body.get("backend")
+        if backend not in self._devices.names:
+            raise JobInputError(f"unknown backend {backend!r}")
+        params = body.get("params") or {}
+        if isinstance(params, str):
+            params = json.loads(params)
+        tags = [str(t) for t in body.get("tags") or []]
+        try:
+            faults = TagFaults.from_tags(tags)
+        except ValueError as exc:
+            raise JobInputError(f"bad qprim-fault tag: {exc}") from exc
+        # Decode eagerly so malformed params are a 400, like on IBM.
+        try:
+            json.loads(json.dumps(params), cls=RuntimeDecoder)
+        except Exception as exc:
+            raise JobInputError(f"cannot decode params: {exc}") from exc
+        job = Job(
+            id=f"emu-{uuid.uuid4().hex[:20]}",
+            program_id=str(program_id),
+            backend=str(backend),
+            params=params,
+            tags=tags,
+            session_id=body.get("session_id"),
+            created=iso_now(),
+            created_at=time.monotonic(),
+            faults=faults,
+        )
+        with self._cond:
+            self._jobs[job.id] = job
+            self._cond.notify_all()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._cond:
+            return self._jobs.get(job_id)
+
+    def all(self) -> list[Job]:
+        with self._cond:
+            return list(self._jobs.values())
+
+    def delete(self, job_id: str) -> bool:
+        with self._cond:
+            return self._jobs.pop(job_id, None) is not None
+
+    def cancel(self, job_id: str) -> bool:
+        """Cancel a job; False if it is already final."""
+        with self._cond:
+            job = self._jobs[job_id]
+            if job.status in FINAL_STATES:
+                return False
+            if job.status == "Queued":
+                self._finish(job, "Cancelled", reason="Cancelled by user")
+            else:
+                job.cancel_requested = True
+            return True
+
+    def consumed_seconds(self) -> float:
+        with self._cond:
+            return sum(job.quantum_seconds for job in self._jobs.values())
+
+    # ----- worker ----------------------------------------------------------------------
+    def _finish(self, job: Job, status: str, reason: str | None = None, text: str = "") -> None:
+        job.status = status
+        job.reason = reason
+        job.finished = iso_now()
+        if status == "Failed":
+            job.reason_code = 1517
+            job.result_text = text or f"Error: {reason}"
+        elif text:
+            job.result_text = text
+
+    def _next_runnable(self) -> tuple[Job | None, float | None]:
+        """The oldest queued job whose hold is over, or how long to wait for one."""
+        now = time.monotonic()
+        wait: float | None = None
+        for job in self._jobs.values():
+            if job.status != "Queued":
+                continue
+            ready_at = job.created_at + job.faults.queue_seconds
+            if ready_at <= now:
+                return job, None
+            wait = ready_at - now if wait is None else min(wait, ready_at - now)
+        return None, wait
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                job, wait = self._next_runnable()
+                while job is None and not self._stopping:
+                    self._cond.wait(timeout=wait)
+                    job, wait = self._next_runnable()
+                if self._stopping:
+                    return
+                assert job is not None
+                if job.faults.cancel:
+                    self._finish(job, "Cancelled", reason="Cancelled (qprim-fault:cancel tag)")
+                    continue
+                job.status = "Running"
+                job.running = iso_now()
+            self._execute(job)
+
+    def _execute(self, job: Job) -> None:
+        started = time.monotonic()
+        try:
+            if job.faults.fail:
+                raise RuntimeError("Injected failure (qprim-fault:fail tag)")
+            text, status, reason = self._run_on_aer(job), "Completed", None
+        except Exception as exc:
+            text = "".join(traceback.format_exception(exc))
+            status, reason = "Failed", f"{type(exc).__name__}: {exc}"
+        with self._cond:
+            job.quantum_seconds = round(time.monotonic() - started, 6)
+            if job.cancel_requested:
+                status, reason, text = "Cancelled", "Cancelled by user", ""
+            self._finish(job, status, reason=reason, text=text)
+
+    def _run_on_aer(self, job: Job) -> str:
+        from qiskit_aer.primitives import EstimatorV2, SamplerV2
+        from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
+
+        params = json.loads(json.dumps(job.params), cls=RuntimeDecoder)
+        options: dict[str, Any] = params.get("options") or {}
+        pubs = list(params.get("pubs") or [])
+        width = self._devices.num_qubits(job.backend)
+        for index, pub in enumerate(pubs):
+            circuit = pub[0] if isinstance(pub, tuple | list) else pub
+            if circuit.num_qubits > width:
+                raise ValueError(
+                    f"pub {index}: circuit has {circuit.num_qubits} qubits but "
+                    f"{job.backend} has {width}"
+                )
+        simulator = options.get("simulator") or {}
+        seed = simulator.get("seed_simulator", self._seed)
+        backend_options: dict[str, Any] = {}
+        noise = simulator.get("noise_model")
+        if noise is None and (self._noisy or job.faults.noise):
+            noise = self._devices.noise_model(job.backend)
+        if noise is not None and not isinstance(noise, str | dict):
+            backend_options["noise_model"] = noise
+        if job.program_id == "sampler":
+            shots = options.get("default_shots") or IBM_DEFAULT_SHOTS
+            sampler = SamplerV2(
+                default_shots=int(shots),
+                seed=seed,
+                options={"backend_options": backend_options},
+            )
+            result = sampler.run(pubs).result()
+        else:
+            precision = options.get("default_precision")
+            estimator = EstimatorV2(
+                options={
+                    "default_precision": IBM_DEFAULT_PRECISION if precision is None else precision,
+                    "backend_options": backend_options,
+                    "run_options": {} if seed is None else {"seed_simulator": seed},
+                }
+            )
+            result = estimator.run(pubs).result()
+        return json.dumps(result, cls=RuntimeEncoder)
