@@ -10,10 +10,12 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 
 from qprim import __version__
@@ -34,7 +36,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 FileArg = Annotated[Path, typer.Argument(help="A workload: .yaml/.yml, .qpy or .qasm file.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 ShotsOpt = Annotated[int | None, typer.Option(help="Shots per PUB (.qpy/.qasm inputs).")]
-PrimitiveOpt = Annotated[str, typer.Option(help="sampler or estimator (.qpy/.qasm inputs).")]
+
+
+class PrimitiveChoice(StrEnum):
+    sampler = "sampler"
+    estimator = "estimator"
+
+
+PrimitiveOpt = Annotated[PrimitiveChoice, typer.Option(help="The primitive (.qpy/.qasm inputs).")]
 BackendOpt = Annotated[
     str | None, typer.Option(help="aer_simulator or a fake device, e.g. fake_manila (.qpy/.qasm).")
 ]
@@ -65,7 +74,7 @@ def handles_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort):
+        except (typer.Exit, typer.Abort, click.ClickException):
             raise
         except DeadlineError as exc:
             hint = f"\nThe job keeps running: qprim fetch {exc.job_id}" if exc.job_id else ""
@@ -86,7 +95,7 @@ def handles_errors(command: F) -> F:
 
 
 def _flags(
-    primitive: str,
+    primitive: PrimitiveChoice,
     shots: int | None,
     backend: str | None,
     seed: int | None,
@@ -95,10 +104,8 @@ def _flags(
 ) -> Any:
     from qprim.workload import CircuitFileFlags
 
-    if primitive not in ("sampler", "estimator"):
-        raise typer.BadParameter("must be sampler or estimator", param_hint="--primitive")
     return CircuitFileFlags(
-        primitive=primitive,  # type: ignore[arg-type]
+        primitive=primitive.value,  # type: ignore[arg-type]
         shots=shots,
         backend=backend,
         noise=noise,
@@ -122,7 +129,7 @@ def run(
     timeout: TimeoutOpt = None,
     json_out: JsonOpt = False,
     shots: ShotsOpt = None,
-    primitive: PrimitiveOpt = "sampler",
+    primitive: PrimitiveOpt = PrimitiveChoice.sampler,
     backend: BackendOpt = None,
     seed: SeedOpt = None,
     noise: NoiseOpt = False,
@@ -153,7 +160,7 @@ def validate(
     file: FileArg,
     json_out: JsonOpt = False,
     shots: ShotsOpt = None,
-    primitive: PrimitiveOpt = "sampler",
+    primitive: PrimitiveOpt = PrimitiveChoice.sampler,
     backend: BackendOpt = None,
     seed: SeedOpt = None,
     noise: NoiseOpt = False,

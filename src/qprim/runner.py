@@ -41,11 +41,11 @@ def load_checked(path: Path, flags: CircuitFileFlags | None) -> Workload:
 
 
 def run(request: RunRequest) -> results.SavedRun:
+    workload = load_checked(request.path, request.flags)
     from qprim.backends import open_backend
     from qprim.flow import RunPlan, run_workload
     from qprim.prepare import prepare_pubs
 
-    workload = load_checked(request.path, request.flags)
     prepared = prepare_pubs(workload, open_backend(workload.backend).target)
     outcome = run_workload(RunPlan(workload, prepared, request.refresh, request.timeout))
     manifest = results.manifest(
