@@ -8,8 +8,8 @@ import signal
 import time
 from pathlib import Path
 
-from conftest import EXAMPLES, Qprim
 from qprim import load_run
+from tests.support import EXAMPLES, Qprim
 
 BELL = EXAMPLES / "bell.yaml"
 

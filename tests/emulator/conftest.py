@@ -6,8 +6,6 @@ import uuid
 
 import pytest
 
-pytest_plugins = ["qprim.testing.pytest_plugin"]
-
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The client's deprecation chatter is not what these tests are about."""

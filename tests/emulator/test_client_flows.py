@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from emulator_helpers import bell, isa, run_bell
 from qiskit.quantum_info import SparsePauliOp
 from qiskit_ibm_runtime import EstimatorV2, SamplerV2
 from qiskit_ibm_runtime.exceptions import RuntimeInvalidStateError, RuntimeJobNotFound
 
 from qprim.testing import NOISE_TAG, RuntimeEmulator, runtime_service
+from tests.emulator.emulator_helpers import bell, isa, run_bell
 
 
 def test_service_lists_fake_devices(ibm_service: Any) -> None:

@@ -9,7 +9,6 @@ import urllib.request
 from typing import Any
 
 import pytest
-from emulator_helpers import http, run_bell, wait_for
 from qiskit import QuantumCircuit
 from qiskit.providers.exceptions import QiskitBackendNotFoundError
 from qiskit_ibm_runtime import QiskitRuntimeService, RuntimeEncoder
@@ -30,6 +29,7 @@ from qprim.testing import (
     client_settings,
     runtime_service,
 )
+from tests.emulator.emulator_helpers import http, run_bell, wait_for
 
 POST_JOBS = r"^/api/v1/jobs$"
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from qprim.workload import WorkloadError, load_workload, summarize
+from tests.support import CORPUS
 
-CORPUS = Path("/work/shared/corpus/qasmbench")
 INVALID = {"vqe_uccsd_n4", "vqe_uccsd_n6"}
 FILES = sorted(p for p in CORPUS.glob("*.qasm") if p.stem not in INVALID)
 

@@ -1,0 +1,83 @@
+"""A real Prefect server on a free loopback port, for tests, benchmarks and users' CI.
+
+Starting one server and pointing every `qprim` process at it (`PREFECT_API_URL`) is
+the fast path: the embedded default starts a temporary server in every process.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(prefect_home: Path) -> dict[str, str]:
+    """This environment without Prefect or qprim settings, with its own PREFECT_HOME."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "QPRIM_"))}
+    env.update(
+        PREFECT_HOME=str(prefect_home),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_UI_ENABLED="false",
+    )
+    return env
+
+
+@contextmanager
+def local_prefect_server(home: Path, timeout: float = 300) -> Iterator[str]:
+    """Run `prefect server start` with its state in `home`; yield its API URL."""
+    home.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = home / "server.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-ui",
+                "--analytics-off",
+            ],
+            env=server_env(home),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/api"
+            _wait_healthy(url, server, timeout, log_path)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"the Prefect server did not start:\n{log.read_text()[-3000:]}")

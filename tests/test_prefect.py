@@ -1,0 +1,91 @@
+"""The run is a real Prefect flow: recorded with both tasks and its artifact; and it
+works on the embedded default (a temporary server) with nothing started by hand."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx
+
+from qprim import load_run
+from qprim.prefect_env import DEFAULTS, configure_prefect
+from tests.support import EXAMPLES, Qprim
+
+HEAVY = ("prefect", "qiskit", "qiskit_aer", "qiskit_ibm_runtime", "numpy")
+
+
+def test_flow_run_tasks_and_job_metrics_artifact_are_recorded(
+    qprim: Qprim, prefect_api_url: str
+) -> None:
+    manifest = qprim.run_json("run", EXAMPLES / "bell.yaml", "--out", "out")
+    flow_run_id = manifest["flow_run"]["id"]
+    job_id = manifest["jobs"][0]["job_id"]
+
+    with httpx.Client(base_url=prefect_api_url, timeout=30) as api:
+        flow_run = api.get(f"/flow_runs/{flow_run_id}").json()
+        flow = api.get(f"/flows/{flow_run['flow_id']}").json()
+        tasks = api.post(
+            "/task_runs/filter", json={"flow_runs": {"id": {"any_": [flow_run_id]}}}
+        ).json()
+        artifacts = api.post(
+            "/artifacts/filter",
+            json={
+                "artifacts": {
+                    "key": {"any_": ["job-metrics"]},
+                    "flow_run_id": {"any_": [flow_run_id]},
+                }
+            },
+        ).json()
+
+    assert flow["name"] == "bell"  # the flow is named after the workload
+    assert flow_run["name"] == manifest["flow_run"]["name"]
+    assert flow_run["state"]["type"] == "COMPLETED"
+    assert sorted(task["task_key"].split("-")[0] for task in tasks) == ["fetch", "submit"]
+    assert all(task["state"]["type"] == "COMPLETED" for task in tasks)
+    assert len(artifacts) == 1
+    assert artifacts[0]["type"] == "table"
+    assert job_id in str(artifacts[0]["data"])
+    # the flow run's parameters hold no circuit, only a placeholder
+    assert "OPENQASM" not in str(flow_run["parameters"])
+
+
+def test_embedded_default_runs_on_a_temporary_server(qprim: Qprim) -> None:
+    env = {k: v for k, v in qprim.env.items() if k != "PREFECT_API_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "qprim", "run", str(EXAMPLES / "bell.yaml"), "--out", "out"],
+        cwd=qprim.cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    saved = load_run(qprim.cwd / "out")
+    assert set(saved.result[0].data.c.get_counts()) == {"00", "11"}
+    assert saved.manifest["flow_run"]["id"]
+    assert "Traceback" not in done.stderr
+
+
+def test_help_imports_neither_prefect_nor_qiskit() -> None:
+    probe = (
+        "import sys\n"
+        "from qprim.cli import app\n"
+        "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Usage" in done.stdout and "run" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_prefect_defaults_keep_telemetry_off_without_overriding_the_user(monkeypatch) -> None:
+    for name in DEFAULTS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")
+    configure_prefect()
+    import os
+
+    assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert os.environ["PREFECT_LOGGING_LEVEL"] == "DEBUG"
