@@ -11,6 +11,10 @@ import os
 
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "true",
+    # a first run migrates a new database: on a slow or busy machine that takes longer
+    # than Prefect's default 20 s, and the run would fail before it began
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_LOGGING_LEVEL": "WARNING",
     # the server's own "still processing events" chatter on shutdown is not for users
     "PREFECT_LOGGING_LOGGERS_PREFECT_EVENTS_WORKER_LEVEL": "ERROR",
@@ -25,4 +29,7 @@ def configure_prefect(verbose: bool = False) -> None:
 
 
 def uses_temporary_server() -> bool:
-    return not os.environ.get("PREFECT_API_URL")
+    """No API URL in the environment or the active Prefect profile."""
+    from prefect.settings import PREFECT_API_URL
+
+    return not PREFECT_API_URL.value()
