@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -52,8 +51,6 @@ class DeviceCatalog:
         for name in names:
             _load_json(name, "conf")  # fail fast on a typo
         self.names = tuple(names)
-        self._noise_lock = threading.Lock()
-        self._noise: dict[str, Any] = {}
 
     def _check(self, name: str) -> None:
         if name not in self.names:
@@ -91,21 +88,3 @@ class DeviceCatalog:
             "length_queue": 0,
             "backend_version": conf.get("backend_version", "0.0.0"),
         }
-
-    def fake_backend(self, name: str) -> Any:
-        """The `FakeBackendV2` instance of a device (imports one module only)."""
-        self._check(name)
-        module = importlib.import_module(f"{_FAKE_BACKENDS_PACKAGE}.{_short_name(name)}")
-        for attr in vars(module).values():
-            if isinstance(attr, type) and getattr(attr, "backend_name", None) == name:
-                return attr()
-        raise UnknownDeviceError(name)
-
-    def noise_model(self, name: str) -> Any:
-        """The device's Aer noise model, built once per device."""
-        from qiskit_aer.noise import NoiseModel
-
-        with self._noise_lock:
-            if name not in self._noise:
-                self._noise[name] = NoiseModel.from_backend(self.fake_backend(name))
-            return self._noise[name]

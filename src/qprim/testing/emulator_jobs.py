@@ -9,6 +9,8 @@ One worker thread runs jobs one at a time (a device has one queue); jobs held by
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -24,6 +26,7 @@ IBM_DEFAULT_SHOTS = 4096
 IBM_DEFAULT_PRECISION = 0.015625
 FINAL_STATES = frozenset({"Completed", "Failed", "Cancelled"})
 PROGRAMS = ("sampler", "estimator")
+WORKER_TIMEOUT_S = 600
 
 
 def iso_now() -> str:
@@ -145,9 +148,12 @@ class JobStore:
 
     # ----- API -------------------------------------------------------------------------
     def create(self, body: dict[str, Any]) -> Job:
-        """Validate and enqueue a `POST /jobs` body."""
-        from qiskit_ibm_runtime import RuntimeDecoder
+        """Validate and enqueue a `POST /jobs` body.
 
+        The params are not decoded here: QPY decoding crashed the server process (segfault)
+        in its request threads, so it happens in the worker process, and params that do
+        not decode make the job fail with the reason.
+        """
         program_id = body.get("program_id")
         if program_id not in PROGRAMS:
             raise JobInputError(f"unknown program_id {program_id!r}; use one of {PROGRAMS}")
@@ -162,11 +168,6 @@ class JobStore:
             faults = TagFaults.from_tags(tags)
         except ValueError as exc:
             raise JobInputError(f"bad qprim-fault tag: {exc}") from exc
-        # Decode eagerly so malformed params are a 400, like on IBM.
-        try:
-            json.loads(json.dumps(params), cls=RuntimeDecoder)
-        except Exception as exc:
-            raise JobInputError(f"cannot decode params: {exc}") from exc
         job = Job(
             id=f"emu-{uuid.uuid4().hex[:20]}",
             program_id=str(program_id),
@@ -268,44 +269,70 @@ class JobStore:
             self._finish(job, status, reason=reason, text=text)
 
     def _run_on_aer(self, job: Job) -> str:
-        from qiskit_aer.primitives import EstimatorV2, SamplerV2
-        from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
+        """Simulate in a worker process (see `emulator_worker`)."""
+        request = {
+            "params_json": json.dumps(job.params),
+            "program_id": job.program_id,
+            "backend": job.backend,
+            "width": self._devices.num_qubits(job.backend),
+            "seed": self._seed,
+            "noisy": self._noisy or job.faults.noise,
+        }
+        worker = subprocess.run(
+            [sys.executable, "-m", "qprim.testing.emulator_worker"],
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            timeout=WORKER_TIMEOUT_S,
+        )
+        if worker.returncode != 0:
+            reason = worker.stderr.strip().splitlines()[-1:] or [f"exit {worker.returncode}"]
+            raise RuntimeError(f"simulation failed: {reason[0]}")
+        return worker.stdout
 
-        params = json.loads(json.dumps(job.params), cls=RuntimeDecoder)
-        options: dict[str, Any] = params.get("options") or {}
-        pubs = list(params.get("pubs") or [])
-        width = self._devices.num_qubits(job.backend)
-        for index, pub in enumerate(pubs):
-            circuit = pub[0] if isinstance(pub, tuple | list) else pub
-            if circuit.num_qubits > width:
-                raise ValueError(
-                    f"pub {index}: circuit has {circuit.num_qubits} qubits but "
-                    f"{job.backend} has {width}"
-                )
-        simulator = options.get("simulator") or {}
-        seed = simulator.get("seed_simulator", self._seed)
-        backend_options: dict[str, Any] = {}
-        noise = simulator.get("noise_model")
-        if noise is None and (self._noisy or job.faults.noise):
-            noise = self._devices.noise_model(job.backend)
-        if noise is not None and not isinstance(noise, str | dict):
-            backend_options["noise_model"] = noise
-        if job.program_id == "sampler":
-            shots = options.get("default_shots") or IBM_DEFAULT_SHOTS
-            sampler = SamplerV2(
-                default_shots=int(shots),
-                seed=seed,
-                options={"backend_options": backend_options},
+
+def simulate(
+    params_json: str, program_id: str, backend: str, width: int, seed: int | None, noisy: bool
+) -> str:
+    """Run one job's PUBs on Aer and return the RuntimeEncoder JSON of its result."""
+    from qiskit_aer.primitives import EstimatorV2, SamplerV2
+    from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
+
+    params = json.loads(params_json, cls=RuntimeDecoder)
+    options: dict[str, Any] = params.get("options") or {}
+    pubs = list(params.get("pubs") or [])
+    for index, pub in enumerate(pubs):
+        circuit = pub[0] if isinstance(pub, tuple | list) else pub
+        if circuit.num_qubits > width:
+            raise ValueError(
+                f"pub {index}: circuit has {circuit.num_qubits} qubits but {backend} has {width}"
             )
-            result = sampler.run(pubs).result()
-        else:
-            precision = options.get("default_precision")
-            estimator = EstimatorV2(
-                options={
-                    "default_precision": IBM_DEFAULT_PRECISION if precision is None else precision,
-                    "backend_options": backend_options,
-                    "run_options": {} if seed is None else {"seed_simulator": seed},
-                }
-            )
-            result = estimator.run(pubs).result()
-        return json.dumps(result, cls=RuntimeEncoder)
+    simulator = options.get("simulator") or {}
+    seed = simulator.get("seed_simulator", seed)
+    backend_options: dict[str, Any] = {}
+    noise = simulator.get("noise_model")
+    if noise is None and noisy:
+        from qiskit_aer.noise import NoiseModel
+
+        from qprim.backends.aer import fake_device
+
+        noise = NoiseModel.from_backend(fake_device(backend))
+    if noise is not None and not isinstance(noise, str | dict):
+        backend_options["noise_model"] = noise
+    if program_id == "sampler":
+        shots = options.get("default_shots") or IBM_DEFAULT_SHOTS
+        sampler = SamplerV2(
+            default_shots=int(shots), seed=seed, options={"backend_options": backend_options}
+        )
+        result = sampler.run(pubs).result()
+    else:
+        precision = options.get("default_precision")
+        estimator = EstimatorV2(
+            options={
+                "default_precision": IBM_DEFAULT_PRECISION if precision is None else precision,
+                "backend_options": backend_options,
+                "run_options": {} if seed is None else {"seed_simulator": seed},
+            }
+        )
+        result = estimator.run(pubs).result()
+    return json.dumps(result, cls=RuntimeEncoder)
