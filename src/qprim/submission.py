@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from qprim.backends.base import Backend, JobRequest
+from qprim.backends.base import Backend, FoundJob, JobRequest, JobStatus
 from qprim.errors import JobFailedError
 from qprim.journal import Journal, Submission
 
@@ -71,7 +71,7 @@ def _submit(
         job_id = backend.submit(tagged)
     except Exception:
         # the backend may have created the job and lost the answer: look before failing
-        found = _attach_by_tag(journal, backend, submission)
+        found = _attach_by_tag(journal, backend, submission, made_here=True)
         if found is not None:
             return found
         raise
@@ -81,19 +81,39 @@ def _submit(
 
 
 def _attach_by_tag(
-    journal: Journal, backend: Backend, submission: Submission
+    journal: Journal, backend: Backend, submission: Submission, made_here: bool = False
 ) -> SubmitOutcome | None:
-    found = backend.find_by_tag(submission.tag)
-    if not found:
+    """Adopt the one live job carrying the tag; with several, stop rather than guess."""
+    live = [job for job in backend.find_by_tag(submission.tag) if job.status != JobStatus.CANCELLED]
+    if not live:
         return None
-    if len(found) > 1:
-        raise JobFailedError(
-            f"{len(found)} jobs carry tag {submission.tag} ({', '.join(found)}); qprim will "
-            "not guess which one is yours. Fetch the one you want with `qprim fetch JOB_ID`, "
-            "or run again with --refresh to submit anew."
+    if len(live) > 1:
+        raise _duplicates(backend, submission.tag, live)
+    journal.mark_submitted(submission, live[0].job_id)
+    return SubmitOutcome(live[0].job_id, "new" if made_here else "reused", submission.tag)
+
+
+def _duplicates(backend: Backend, tag: str, live: list[FoundJob]) -> JobFailedError:
+    """Cancel later duplicates that have not started; explain what is left."""
+    _earliest, *later = sorted(live, key=lambda job: (job.created or "", job.job_id))
+    cancelled = [job.job_id for job in later if job.status == JobStatus.QUEUED]
+    for job_id in cancelled:
+        backend.cancel(job_id)
+    kept = [job.job_id for job in live if job.job_id not in cancelled]
+    lines = [
+        f"{len(live)} jobs carry tag {tag}: {', '.join(job.job_id for job in live)}. "
+        "qprim will not guess which one holds your result.",
+    ]
+    if cancelled:
+        lines.append(f"Cancelled the later ones still queued: {', '.join(cancelled)}.")
+    if len(kept) == 1:
+        lines.append(f"Run again to use {kept[0]}, or `qprim fetch {kept[0]}`.")
+    else:
+        lines.append(
+            f"Still running or done: {', '.join(kept)}. Fetch the one you want with "
+            "`qprim fetch JOB_ID`, or run with --refresh to submit anew."
         )
-    journal.mark_submitted(submission, found[0])
-    return SubmitOutcome(found[0], "reused", submission.tag)
+    return JobFailedError(" ".join(lines))
 
 
 def _pause_for_crash_test(job_id: str) -> None:

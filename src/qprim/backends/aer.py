@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from qprim.backends.aer_store import AerJobStore, StoredJob, utc_now
-from qprim.backends.base import JobMetrics, JobRequest, JobStatus
+from qprim.backends.base import FoundJob, JobMetrics, JobRequest, JobStatus
 from qprim.errors import InputError, JobFailedError
 from qprim.files import qprim_home
 from qprim.workload.types import AER_SIMULATOR
@@ -106,9 +106,9 @@ class AerBackend:
     def status(self, job_id: str) -> JobStatus:
         return JobStatus(self.store.state(self._job(job_id))["status"])
 
-    def result(self, job_id: str, timeout: float | None = None) -> PrimitiveResult:
+    def result(self, job_id: str, deadline: float | None = None) -> PrimitiveResult:
         """The job's result, running the job first if nobody has yet (Aer runs in-process,
-        so `timeout` does not apply)."""
+        so `deadline` does not apply)."""
         from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
 
         job = self._job(job_id)
@@ -116,7 +116,9 @@ class AerBackend:
             state = self.store.state(job)
             if state["status"] == JobStatus.DONE.value:
                 return json.loads(self.store.result_json(job), cls=RuntimeDecoder)
-            if state["status"] in (JobStatus.ERROR.value, JobStatus.CANCELLED.value):
+            if state["status"] == JobStatus.CANCELLED.value:
+                raise JobFailedError(f"Aer job {job_id} was cancelled")
+            if state["status"] == JobStatus.ERROR.value:
                 raise JobFailedError(f"Aer job {job_id} failed: {state.get('error', 'unknown')}")
             self.store.set_state(job, status=JobStatus.RUNNING.value, started=utc_now())
             try:
@@ -132,12 +134,19 @@ class AerBackend:
         state = self.store.state(job)
         return JobMetrics(job.header["created"], state.get("started"), state.get("finished"))
 
-    def find_by_tag(self, tag: str) -> list[str]:
+    def find_by_tag(self, tag: str) -> list[FoundJob]:
         return [
-            job.job_id
+            FoundJob(job.job_id, JobStatus(self.store.state(job)["status"]), job.header["created"])
             for job in self.store.jobs()
             if tag in job.tags and job.header["backend"] == self.name
         ]
+
+    def cancel(self, job_id: str) -> None:
+        """Cancel a job nobody has started running yet."""
+        job = self._job(job_id)
+        with self.store.lock(job):
+            if self.store.state(job)["status"] == JobStatus.QUEUED.value:
+                self.store.set_state(job, status=JobStatus.CANCELLED.value, finished=utc_now())
 
     def _job(self, job_id: str) -> StoredJob:
         job = self.store.get(job_id)

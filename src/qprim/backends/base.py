@@ -40,6 +40,15 @@ class JobRequest:
 
 
 @dataclass(frozen=True)
+class FoundJob:
+    """A job found at the backend by its tag."""
+
+    job_id: str
+    status: JobStatus
+    created: str | None = None
+
+
+@dataclass(frozen=True)
 class JobMetrics:
     """Timing of one job, as shown in the metrics table and `run.json`."""
 
@@ -83,8 +92,10 @@ class Backend(Protocol):
 
     def status(self, job_id: str) -> JobStatus: ...
 
-    def result(self, job_id: str, timeout: float | None = None) -> PrimitiveResult: ...
+    def result(self, job_id: str, deadline: float | None = None) -> PrimitiveResult: ...
 
     def metrics(self, job_id: str) -> JobMetrics: ...
 
-    def find_by_tag(self, tag: str) -> list[str]: ...
+    def find_by_tag(self, tag: str) -> list[FoundJob]: ...
+
+    def cancel(self, job_id: str) -> None: ...

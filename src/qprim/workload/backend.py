@@ -27,8 +27,16 @@ def build_backend(model: BackendModel, doc: SourceDoc | None) -> BackendSpec:
             block=model.block,
             where=where,
         )
-    if model.block is not None:
-        _fail(doc, ("backend", "block"), "block applies to kind: ibm; an aer backend needs none")
+    if model.block is not None and model.name is None:
+        # device, noise and seed come from the saved block when the run starts
+        return BackendSpec(
+            kind="aer",
+            name=None,
+            noise=model.noise,
+            seed=model.seed,
+            block=model.block,
+            where=where,
+        )
     name = model.name or AER_SIMULATOR
     if name != AER_SIMULATOR:
         valid = fake_device_names()
@@ -47,7 +55,9 @@ def build_backend(model: BackendModel, doc: SourceDoc | None) -> BackendSpec:
             "noise: true needs a fake device to take the noise "
             'model from, e.g. "name: fake_manila"',
         )
-    return BackendSpec(kind="aer", name=name, noise=model.noise, seed=model.seed, where=where)
+    return BackendSpec(
+        kind="aer", name=name, noise=model.noise, seed=model.seed, block=model.block, where=where
+    )
 
 
 def build_transpile(model: TranspileModel | bool) -> TranspileSpec:
