@@ -83,9 +83,9 @@ def test_help_imports_neither_prefect_nor_qiskit() -> None:
 def test_prefect_defaults_keep_telemetry_off_without_overriding_the_user(monkeypatch) -> None:
     for name in DEFAULTS:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "DEBUG")
+    monkeypatch.setenv("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "DEBUG")
     configure_prefect()
     import os
 
     assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
-    assert os.environ["PREFECT_LOGGING_LEVEL"] == "DEBUG"
+    assert os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == "DEBUG"

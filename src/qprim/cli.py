@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
-import traceback
 from collections.abc import Callable
 from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 
 from qprim import __version__
-from qprim.errors import EXIT_INTERRUPTED, DeadlineError, QprimError
-
-ISSUES_URL = "https://github.com/qprim/qprim/issues"
+from qprim.cli_blocks import blocks_app
+from qprim.cli_show import show_command
+from qprim.errors import describe_failure
 
 app = typer.Typer(
     name="qprim",
@@ -30,6 +28,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(blocks_app, name="blocks")
+emulator_app = typer.Typer(
+    help="A loopback IBM Quantum Runtime emulator (runs jobs on Aer), for tests and CI.",
+    no_args_is_help=True,
+)
+app.add_typer(emulator_app, name="emulator")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,24 +78,16 @@ def handles_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, click.ClickException):
+        except (typer.Exit, typer.Abort, typer.TyperException):
             raise
-        except DeadlineError as exc:
-            hint = f"\nThe job keeps running: qprim fetch {exc.job_id}" if exc.job_id else ""
-            raise _fail(exc.exit_code, f"error: {exc}{hint}") from None
-        except QprimError as exc:
-            raise _fail(exc.exit_code, f"error: {exc}") from None
-        except KeyboardInterrupt:
-            raise _fail(EXIT_INTERRUPTED, "interrupted") from None
-        except Exception:
-            details = traceback.format_exc()
-            raise _fail(
-                1,
-                f"{details}\ninternal error in qprim {__version__}: please report it at "
-                f"{ISSUES_URL} with the text above",
-            ) from None
+        except (Exception, KeyboardInterrupt) as exc:
+            code, message = describe_failure(exc)
+            raise _fail(code, message) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+app.command(name="show")(handles_errors(show_command))
 
 
 def _flags(
@@ -121,13 +117,19 @@ def _print_json(payload: Any) -> None:
 @app.command()
 @handles_errors
 def run(
-    file: FileArg,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Workloads: .yaml/.yml, .qpy or .qasm files, folders, or globs."),
+    ],
     out: OutOpt = None,
     refresh: Annotated[
         bool, typer.Option(help="Submit anew even if this work ran before.")
     ] = False,
     timeout: TimeoutOpt = None,
     json_out: JsonOpt = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Write a JUnit XML report here (for CI).")
+    ] = None,
     shots: ShotsOpt = None,
     primitive: PrimitiveOpt = PrimitiveChoice.sampler,
     backend: BackendOpt = None,
@@ -136,22 +138,69 @@ def run(
     observable: ObservableOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Run a workload: submit (at most once), fetch, save the run folder, show the results."""
-    from qprim.prefect_env import configure_prefect, uses_temporary_server
-    from qprim.render import show_run, stderr_console
+    """Run workloads: submit (at most once), fetch, save run folders, show the results.
+
+    Several workloads run one after another; one that fails does not stop the others,
+    and the exit code is the worst of theirs.
+    """
+    from qprim.prefect_env import configure_prefect
 
     configure_prefect(verbose)
-    from qprim import runner
+    from qprim import batch, runner
+    from qprim.render import batch_table, show_run, stderr_console
 
     console = stderr_console()
     flags = _flags(primitive, shots, backend, seed, noise, observable)
-    where = "a temporary local Prefect server" if uses_temporary_server() else "Prefect"
-    with console.status(f"running {file} on {where}…"):
-        saved = runner.run(runner.RunRequest(file, flags, out, refresh, timeout))
-    show_run(console, saved.manifest, saved.result)
-    console.print(f"saved to [bold]{saved.path}[/]")
+    paths = batch.expand(files)
+    several = len(paths) > 1
+
+    def run_one(path: Path) -> Any:
+        folder = out / path.stem if several and out else out
+        with console.status(f"running {path}…"):
+            return runner.run(runner.RunRequest(path, flags, folder, refresh, timeout))
+
+    runs = []
+    for outcome in batch.run_all(paths, run_one):
+        runs.append(outcome)
+        if outcome.saved is None:
+            console.print(outcome.error, markup=False, highlight=False, soft_wrap=True)
+            continue
+        show_run(console, outcome.saved.manifest, outcome.saved.result)
+        console.print(f"saved to [bold]{outcome.saved.path}[/]")
+    if several:
+        console.print(batch_table(runs))
+    if junit is not None:
+        _write_junit(junit, runs)
     if json_out:
-        _print_json(saved.manifest)
+        documents = [_run_document(run) for run in runs]
+        _print_json(documents if several else documents[0])
+    raise typer.Exit(batch.worst_exit_code(runs))
+
+
+def _run_document(run: Any) -> dict[str, Any]:
+    """run.json of a workload that ran; its error otherwise."""
+    if run.saved is not None:
+        return run.saved.manifest
+    return {"workload": {"source": str(run.path)}, "exit_code": run.exit_code, "error": run.error}
+
+
+def _write_junit(path: Path, runs: list[Any]) -> None:
+    from qprim.junit import JunitRun, write_junit
+
+    write_junit(
+        path,
+        [
+            JunitRun(
+                workload=run.name,
+                source=str(run.path),
+                manifest=run.saved.manifest if run.saved else None,
+                exit_code=run.exit_code,
+                error=run.error,
+                seconds=run.seconds,
+            )
+            for run in runs
+        ],
+    )
 
 
 @app.command()
@@ -171,7 +220,7 @@ def validate(
     from qprim.runner import load_checked
     from qprim.workload import summarize
 
-    workload = load_checked(file, _flags(primitive, shots, backend, seed, noise, observable))
+    workload, _ = load_checked(file, _flags(primitive, shots, backend, seed, noise, observable))
     summary = summarize(workload)
     if json_out:
         _print_json(summary)
@@ -194,10 +243,13 @@ def fetch(
     job_id: Annotated[str, typer.Argument(help="The job id printed by `qprim run`.")],
     out: OutOpt = None,
     timeout: TimeoutOpt = None,
+    block: Annotated[
+        str | None, typer.Option(help="IBM credentials block, for a job this machine never ran.")
+    ] = None,
     json_out: JsonOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Get a job's result, from any process on this machine, and save it as a run folder."""
+    """Get a job's result, from any process, and save it as a run folder."""
     from qprim.prefect_env import configure_prefect
     from qprim.render import show_run, stderr_console
 
@@ -206,7 +258,7 @@ def fetch(
 
     console = stderr_console()
     with console.status(f"fetching {job_id}…"):
-        saved = runner.fetch(job_id, out=out, timeout=timeout)
+        saved = runner.fetch(job_id, out=out, timeout=timeout, block=block)
     show_run(console, saved.manifest, saved.result)
     console.print(f"saved to [bold]{saved.path}[/]")
     if json_out:
@@ -230,6 +282,20 @@ def jobs(
         _print_json([asdict(sub) for sub in submissions])
     else:
         stderr_console().print(journal_table(submissions))
+
+
+@emulator_app.command("serve")
+@handles_errors
+def emulator_serve(
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    seed: Annotated[int | None, typer.Option(help="Simulator seed for every job.")] = None,
+    noisy: Annotated[bool, typer.Option("--noisy", help="Simulate the devices' noise.")] = False,
+) -> None:
+    """Serve the IBM Quantum Runtime API and IAM on one URL until stopped."""
+    from qprim.testing.emulator import serve
+
+    serve(host, port, seed=seed, noisy=noisy)
 
 
 def _version(value: bool) -> None:

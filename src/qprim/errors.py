@@ -49,4 +49,35 @@ class TransientBackendError(QprimError):
     exit_code = 1
 
 
-EXIT_INTERRUPTED = 130
+class Interrupted(QprimError):
+    """Ctrl-C: qprim stops waiting; a submitted job keeps running at the backend."""
+
+    exit_code = 130
+
+    def __init__(self, job_id: str | None = None) -> None:
+        super().__init__("interrupted")
+        self.job_id = job_id
+
+
+ISSUES_URL = "https://github.com/qprim/qprim/issues"
+
+
+def describe_failure(exc: BaseException) -> tuple[int, str]:
+    """Exit code and the message a user sees for any exception that ends a command."""
+    if isinstance(exc, DeadlineError | Interrupted):
+        hint = (
+            f"The job keeps running; get its result later with: qprim fetch {exc.job_id}"
+            if exc.job_id
+            else "Run the same command again: it finds the job instead of submitting again."
+        )
+        return exc.exit_code, f"error: {exc}\n{hint}"
+    if isinstance(exc, QprimError):
+        return exc.exit_code, f"error: {exc}"
+    if isinstance(exc, KeyboardInterrupt):
+        return Interrupted.exit_code, "interrupted"
+    import traceback
+
+    details = "".join(traceback.format_exception(exc))
+    return 1, (
+        f"{details}\ninternal error in qprim: please report it at {ISSUES_URL} with the text above"
+    )

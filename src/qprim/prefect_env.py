@@ -1,8 +1,10 @@
-"""Prefect settings qprim needs before Prefect is first imported.
+"""Environment defaults qprim needs before Prefect (and the IBM client) are imported.
 
 With no `PREFECT_API_URL`, Prefect starts a temporary local server for the process
 (the embedded default); with one, it uses that server. Either way: no telemetry (this
-tool must work offline) and quiet logs unless asked for. Users' own settings win.
+tool must work offline), and Prefect's console output off unless `-v`: its engine logs
+every expected failure with a traceback. The logs still reach the Prefect server, so
+the UI shows them. Users' own settings win.
 """
 
 from __future__ import annotations
@@ -15,17 +17,18 @@ DEFAULTS = {
     # a first run migrates a new database: on a slow or busy machine that takes longer
     # than Prefect's default 20 s, and the run would fail before it began
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
-    # the server's own "still processing events" chatter on shutdown is not for users
-    "PREFECT_LOGGING_LOGGERS_PREFECT_EVENTS_WORKER_LEVEL": "ERROR",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    # "Loading account with the given token..." on every run is not news to the user
+    "QISKIT_IBM_RUNTIME_LOG_LEVEL": "ERROR",
 }
+VERBOSE = {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "0"}
 
 
 def configure_prefect(verbose: bool = False) -> None:
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
     if verbose:
-        os.environ["PREFECT_LOGGING_LEVEL"] = "INFO"
+        os.environ.update(VERBOSE)
 
 
 def uses_temporary_server() -> bool:

@@ -5,22 +5,32 @@ Display only: every number comes from `qprim.report` or a manifest, never comput
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.table import Table
+from rich.text import Text
 
 from qprim import report
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
 
+    from qprim.batch import WorkloadRun
     from qprim.journal import Submission
 
 
 def stderr_console() -> Console:
-    return Console(stderr=True)
+    """The console for everything qprim shows; qprim's own warnings are printed on it too."""
+    console = Console(stderr=True)
+    logger = logging.getLogger("qprim")
+    if not logger.handlers:
+        logger.addHandler(RichHandler(console=console, show_time=False, show_path=False))
+        logger.propagate = False  # Prefect's console handler is silenced (prefect_env)
+    return console
 
 
 def show_run(console: Console, manifest: dict[str, Any], result: PrimitiveResult) -> None:
@@ -31,6 +41,26 @@ def show_run(console: Console, manifest: dict[str, Any], result: PrimitiveResult
         console.print(counts_table(result))
     else:
         console.print(evs_table(result))
+    if manifest.get("expect"):
+        console.print(checks_table(manifest))
+
+
+def checks_table(manifest: dict[str, Any]) -> Table:
+    """The `expect:` checks of a run and their verdicts."""
+    checks = manifest.get("expect") or []
+    failed = sum(not check["passed"] for check in checks)
+    table = _table("checks", caption=f"{len(checks) - failed} passed, {failed} failed")
+    for header in ("#", "pub", "kind", "result", "detail"):
+        table.add_column(header, justify="right" if header in ("#", "pub") else "left")
+    for number, check in enumerate(checks):
+        table.add_row(
+            str(number),
+            str(check["pub"]),
+            check.get("kind", "-"),
+            "[green]passed[/]" if check["passed"] else "[bold red]FAILED[/]",
+            Text(str(check.get("detail", ""))),
+        )
+    return table
 
 
 def metrics_table(manifest: dict[str, Any]) -> Table:
@@ -39,19 +69,20 @@ def metrics_table(manifest: dict[str, Any]) -> Table:
     table = _table(
         f"job metrics: {manifest['workload']['name']} on {backend['kind']}:{backend['name']}"
     )
-    for header in ("job id", "status", "created", "started", "finished", "queue s", "run s"):
-        table.add_column(header, justify="right" if header.endswith(" s") else "left")
+    columns = ["created", "started", "finished", "queue_s", "run_s"]
+    if any(job["metrics"].get("quantum_s") is not None for job in manifest["jobs"]):
+        columns.append("quantum_s")  # usage that IBM Quantum bills
+    for header in ("job id", "status", *columns):
+        table.add_column(header.replace("_s", " s"), justify="right" if "_s" in header else "left")
     for job in manifest["jobs"]:
         metrics = job["metrics"]
-        table.add_row(
-            job["job_id"],
-            job["status"],
-            _clock(metrics.get("created")),
-            _clock(metrics.get("started")),
-            _clock(metrics.get("finished")),
-            _cell(metrics.get("queue_s")),
-            _cell(metrics.get("run_s")),
-        )
+        cells = [
+            _clock(metrics.get(key))
+            if key in ("created", "started", "finished")
+            else _cell(metrics.get(key))
+            for key in columns
+        ]
+        table.add_row(job["job_id"], job["status"], *cells)
     return table
 
 
@@ -113,6 +144,30 @@ def evs_table(result: PrimitiveResult) -> Table:
             str(row["pub"]), _point(row["point"]), f"{row['ev']:+.6f}", f"{row['std']:.6f}"
         )
     return table
+
+
+def batch_table(runs: list[WorkloadRun]) -> Table:
+    """One line per workload of a multi-workload run."""
+    table = _table("summary")
+    for header in ("workload", "status", "jobs", "cache", "checks", "time s"):
+        table.add_column(header, justify="right" if header == "time s" else "left")
+    for run in runs:
+        manifest = run.saved.manifest if run.saved else {}
+        jobs = manifest.get("jobs", [])
+        checks = manifest.get("expect", [])
+        passed = sum(check["passed"] for check in checks)
+        table.add_row(
+            run.name,
+            _STATUS.get(run.exit_code, f"[red]exit {run.exit_code}[/]"),
+            ", ".join(job["job_id"] for job in jobs) or "-",
+            ", ".join(f"{job['submit']}/{job['result']}" for job in jobs) or "-",
+            f"{passed}/{len(checks)}" if checks else "-",
+            f"{run.seconds:.1f}",
+        )
+    return table
+
+
+_STATUS = {0: "[green]ok[/]", 6: "[red]checks failed[/]", 2: "[red]invalid input[/]"}
 
 
 def journal_table(submissions: list[Submission]) -> Table:

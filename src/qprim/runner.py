@@ -6,16 +6,18 @@ The data path reads straight through: file -> workload -> ISA PUBs + digest -> f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qprim import report, results
-from qprim.errors import InputError
-from qprim.workload import CircuitFileFlags, check_width, load_workload
+from qprim import results
+from qprim.errors import InputError, Interrupted
+from qprim.workload import CircuitFileFlags, check_width, load_workload, workload_digest
 from qprim.workload.types import BackendSpec
 
 if TYPE_CHECKING:
+    from qprim.backends import Backend
     from qprim.flow import FlowOutcome
     from qprim.journal import Submission
     from qprim.workload.types import Workload
@@ -30,80 +32,81 @@ class RunRequest:
     timeout: float | None = None
 
 
-def load_checked(path: Path, flags: CircuitFileFlags | None) -> Workload:
-    """Load a workload and check it against its backend: every input error before submitting."""
-    from qprim.backends import open_backend
+def load_checked(
+    path: Path, flags: CircuitFileFlags | None, deadline: float | None = None
+) -> tuple[Workload, Backend]:
+    """Load a workload and check it against its backend: every input error before submitting.
+
+    What the workload leaves to a saved block becomes part of it (and of its digest).
+    """
+    from qprim.backends import open_backend, resolve_spec
 
     workload = load_workload(path, flags)
-    backend = open_backend(workload.backend)
+    spec = resolve_spec(workload.backend)
+    if spec != workload.backend:
+        workload = replace(workload, backend=spec)
+        workload = replace(workload, digest=workload_digest(workload))
+    backend = open_backend(spec, deadline)
     check_width(workload, backend.num_qubits, f"{backend.kind}:{backend.name}")
-    return workload
+    return workload, backend
+
+
+def deadline_after(timeout: float | None) -> float | None:
+    return None if timeout is None else time.time() + timeout
 
 
 def run(request: RunRequest) -> results.SavedRun:
-    workload = load_checked(request.path, request.flags)
-    from qprim.backends import open_backend
+    deadline = deadline_after(request.timeout)
+    workload, backend = load_checked(request.path, request.flags, deadline)
     from qprim.flow import RunPlan, run_workload
     from qprim.prepare import prepare_pubs
 
-    prepared = prepare_pubs(workload, open_backend(workload.backend).target)
-    outcome = run_workload(RunPlan(workload, prepared, request.refresh, request.timeout))
-    manifest = results.manifest(
-        workload={"name": workload.name, "digest": workload.digest, "source": str(request.path)},
-        primitive=workload.primitive,
-        backend=_backend_record(workload.backend),
-        jobs=report.job_records(outcome.jobs),
-        pubs=report.pub_infos(workload, prepared),
-        flow_run=outcome.flow_run,
-    )
-    return _save(
-        request.out or results.default_run_dir(workload.name, workload.digest),
-        manifest,
-        outcome,
-        workload.files,
-    )
+    prepared = prepare_pubs(workload, backend.target)
+    try:
+        outcome = run_workload(RunPlan(workload, prepared, request.refresh, deadline))
+    except KeyboardInterrupt:
+        from qprim.journal import Journal
+
+        latest = Journal().latest(workload.digest)
+        raise Interrupted(latest.job_id if latest else None) from None
+    out = request.out or results.default_run_dir(workload.name, workload.digest)
+    return _save(out, outcome, workload.files)
 
 
-def fetch(job_id: str, *, out: Path | None, timeout: float | None) -> results.SavedRun:
-    """Fetch a job by id, in any process: the journal says where it ran."""
-    from qprim.flow import fetch_flow
+def fetch(
+    job_id: str, *, out: Path | None, timeout: float | None, block: str | None = None
+) -> results.SavedRun:
+    """Fetch a job by id, in any process: the journal says where it ran (or `block` does)."""
+    from qprim.flow import FetchRequest, fetch_flow
     from qprim.journal import Journal
 
     submission = Journal().by_job_id(job_id)
-    spec = _backend_of(job_id, submission)
-    outcome = fetch_flow(spec, job_id, timeout)
-    name = submission.workload if submission else job_id
-    digest = submission.digest if submission else None
-    manifest = results.manifest(
-        workload={"name": name, "digest": digest, "source": None},
-        primitive=submission.primitive if submission else _primitive_of(outcome),
-        backend=_backend_record(spec),
-        jobs=report.job_records(outcome.jobs),
-        pubs=report.pub_infos_from_result(outcome.jobs[0].fetched.result),
-        flow_run=outcome.flow_run,
+    request = FetchRequest(
+        backend=_backend_of(job_id, submission, block),
+        job_id=job_id,
+        workload={
+            "name": submission.workload if submission else job_id,
+            "digest": submission.digest if submission else None,
+            "source": None,
+        },
+        primitive=submission.primitive if submission else None,
+        deadline=deadline_after(timeout),
     )
-    return _save(out or results.RUNS_DIR / f"fetch-{job_id}", manifest, outcome, ())
+    try:
+        outcome = fetch_flow(request)
+    except KeyboardInterrupt:
+        raise Interrupted(job_id) from None
+    return _save(out or results.RUNS_DIR / f"fetch-{job_id}", outcome, ())
 
 
-def _save(
-    out: Path, manifest: dict, outcome: FlowOutcome, files: tuple[Path, ...]
-) -> results.SavedRun:
-    result = outcome.jobs[0].fetched.result
-    results.save_run(out, manifest, result, files)
-    return results.SavedRun(out, result, manifest)
+def _save(out: Path, outcome: FlowOutcome, files: tuple[Path, ...]) -> results.SavedRun:
+    results.save_run(out, outcome.manifest, outcome.result, files)
+    return results.SavedRun(out, outcome.result, outcome.manifest)
 
 
-def _backend_record(spec: BackendSpec) -> dict[str, object]:
-    return {
-        "kind": spec.kind,
-        "name": spec.name,
-        "noise": spec.noise,
-        "seed": spec.seed,
-        "block": spec.block,
-    }
-
-
-def _backend_of(job_id: str, submission: Submission | None) -> BackendSpec:
+def _backend_of(job_id: str, submission: Submission | None, block: str | None) -> BackendSpec:
+    if block is not None:
+        return BackendSpec(kind="ibm", name=None, block=block)
     if submission is not None:
         return BackendSpec(
             kind=submission.backend_kind,
@@ -118,10 +121,6 @@ def _backend_of(job_id: str, submission: Submission | None) -> BackendSpec:
         if job is not None:
             return BackendSpec(kind="aer", name=job.header["backend"], noise=job.header["noise"])
     raise InputError(
-        f"unknown job {job_id!r}: it is not in this machine's journal or Aer job store"
+        f"unknown job {job_id!r}: it is not in this machine's journal or Aer job store; "
+        "for an IBM job submitted elsewhere, name the credentials with --block NAME"
     )
-
-
-def _primitive_of(outcome: FlowOutcome) -> str:
-    pub_result = outcome.jobs[0].fetched.result[0]
-    return "estimator" if hasattr(pub_result.data, "evs") else "sampler"

@@ -1,0 +1,44 @@
+"""`qprim show RUN_DIR [--png FILE]`: a saved run's tables, bars and checks, again.
+
+Why: a run folder is the record of a run; CI artifacts and colleagues' folders should be
+readable without re-running anything. The Typer wrapper here is undecorated: cli.py
+registers it wrapped in `handles_errors`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def show(run_dir: Path, png: Path | None) -> None:
+    """Print the run's tables, counts bars and checks on stdout; write a PNG if asked."""
+    from rich.console import Console
+
+    from qprim.render import show_run
+    from qprim.render_bars import counts_bars
+    from qprim.results import load_run
+
+    saved = load_run(run_dir)
+    console = Console()
+    show_run(console, saved.manifest, saved.result)
+    if saved.manifest["primitive"] == "sampler":
+        console.print(counts_bars(saved.result))
+    if png is not None:
+        from qprim.plot import write_png
+
+        write_png(saved, png)
+        console.print(f"wrote [bold]{png}[/]")
+
+
+def show_command(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder (holds run.json and result.json).")],
+    png: Annotated[
+        Path | None,
+        typer.Option("--png", help="Also draw the results to this PNG file (needs qprim[plot])."),
+    ] = None,
+) -> None:
+    """Show a saved run again: metrics, counts or expectation values, checks; optionally a PNG."""
+    show(run_dir, png)
