@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -265,3 +266,72 @@ def test_the_token_appears_nowhere(ibm: IBM, prefect_api_url: str, tmp_path: Pat
     for part in secret_parts:
         leaks = [text[max(0, i - 60) : i + 60] for text in texts if (i := text.find(part)) >= 0]
         assert not leaks, f"{part!r} leaked: {leaks[:3]}"
+
+
+def test_ctrl_c_leaves_the_job_running_and_says_how_to_fetch_it(ibm: IBM) -> None:
+    victim = ibm.qprim.popen("run", ibm.workload("bell", tags=["qprim-fault:queue=60"]))
+    deadline = time.monotonic() + 120
+    while not ibm.jobs():
+        assert victim.poll() is None, victim.communicate()
+        assert time.monotonic() < deadline, "no job was submitted"
+        time.sleep(0.3)
+    time.sleep(1)
+    victim.send_signal(signal.SIGINT)
+    _, stderr = victim.communicate(timeout=60)
+    job = ibm.jobs()[0]
+    assert victim.returncode == 130, stderr
+    assert f"qprim fetch {job['id']}" in stderr
+    assert job["status"] == "Queued"  # not cancelled: the work goes on
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the client's own SamplerV2
+def test_two_live_jobs_with_one_tag_stop_the_run_and_the_later_queued_one_is_cancelled(
+    ibm: IBM, tmp_path: Path
+) -> None:
+    from qiskit import QuantumCircuit
+    from qiskit.transpiler import generate_preset_pass_manager
+    from qiskit_ibm_runtime import SamplerV2
+
+    from qprim.testing.emulator import runtime_service
+
+    workload = ibm.workload("bell")
+    first = ibm.qprim.run_json("run", workload, "--out", "first")
+    tag = json.loads(ibm.qprim.run("jobs", "--json").stdout)[0]["tag"]
+    # someone else's submission of the same work, with the same tag, still queued
+    backend = runtime_service(ibm.emulator.url).backend("fake_manila")
+    circuit = QuantumCircuit(1, 1)
+    circuit.measure(0, 0)
+    isa = generate_preset_pass_manager(0, backend=backend).run(circuit)
+    sampler = SamplerV2(mode=backend)
+    sampler.options.environment.job_tags = [tag, "qprim-fault:queue=120"]
+    duplicate = sampler.run([isa]).job_id()
+
+    new_machine = {"QPRIM_HOME": str(tmp_path / "new-machine")}
+    stopped = ibm.qprim.run("run", workload, env=new_machine)
+    assert stopped.returncode == 3, stopped.stderr
+    assert "2 jobs carry tag" in stopped.stderr and duplicate in stopped.stderr
+    statuses = {job["id"]: job["status"] for job in ibm.jobs()}
+    assert statuses == {first["jobs"][0]["job_id"]: "Completed", duplicate: "Cancelled"}
+
+    again = ibm.qprim.run_json("run", workload, "--out", "again", env=new_machine)
+    assert again["jobs"][0]["job_id"] == first["jobs"][0]["job_id"]
+    assert again["jobs"][0]["submit"] == "reused"
+
+
+def test_without_a_block_qiskit_finds_the_account_itself(ibm: IBM) -> None:
+    from qprim.testing.emulator import client_settings
+
+    settings = client_settings(ibm.emulator.url, token=TOKEN)
+    account = {
+        "QISKIT_IBM_TOKEN": TOKEN,
+        "QISKIT_IBM_URL": settings["url"],
+        "QISKIT_IBM_INSTANCE": settings["instance"],
+        "QISKIT_IBM_CHANNEL": settings["channel"],
+        **settings["env"],
+    }
+    workload = ibm.workload("bell")
+    workload.write_text(workload.read_text().replace(f"block: {ibm.block}, ", ""))
+    manifest = ibm.qprim.run_json("run", workload, "--out", "out", env=account)
+    assert manifest["backend"]["block"] is None
+    assert [job["id"] for job in ibm.jobs()] == [manifest["jobs"][0]["job_id"]]
