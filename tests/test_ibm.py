@@ -64,6 +64,34 @@ class IBM:
         return self.emulator.jobs()
 
 
+def create_block(
+    qprim: Qprim,
+    emulator: EmulatorClient,
+    prefix: str,
+    token_env: str,
+    env: dict[str, str] | None = None,
+) -> str:
+    """`qprim blocks create ibm` pointing at the emulator, through the real CLI."""
+    block = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    done = qprim.run(
+        "blocks",
+        "create",
+        "ibm",
+        block,
+        "--instance",
+        DEFAULT_CRN,
+        "--token-env",
+        token_env,
+        "--url",
+        emulator.url,
+        "--iam-url",
+        emulator.url,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    return block
+
+
 @pytest.fixture
 def emulator() -> Iterator[EmulatorClient]:
     with emulator_process("--seed", "1234") as client:
@@ -73,23 +101,8 @@ def emulator() -> Iterator[EmulatorClient]:
 @pytest.fixture
 def ibm(qprim: Qprim, emulator: EmulatorClient) -> IBM:
     """A block pointing at the emulator, created through the real CLI."""
-    block = f"emu-{uuid.uuid4().hex[:8]}"
     qprim.env["QPRIM_TEST_IBM_TOKEN"] = TOKEN
-    done = qprim.run(
-        "blocks",
-        "create",
-        "ibm",
-        block,
-        "--instance",
-        DEFAULT_CRN,
-        "--token-env",
-        "QPRIM_TEST_IBM_TOKEN",
-        "--url",
-        emulator.url,
-        "--iam-url",
-        emulator.url,
-    )
-    assert done.returncode == 0, done.stderr
+    block = create_block(qprim, emulator, "emu", "QPRIM_TEST_IBM_TOKEN")
     return IBM(qprim, emulator, block)
 
 
@@ -168,24 +181,7 @@ def test_a_failed_job_exits_3_with_the_reason(ibm: IBM) -> None:
 
 
 def test_a_bad_token_exits_4(ibm: IBM) -> None:
-    block = f"bad-{uuid.uuid4().hex[:8]}"
-    created = ibm.qprim.run(
-        "blocks",
-        "create",
-        "ibm",
-        block,
-        "--instance",
-        DEFAULT_CRN,
-        "--token-env",
-        "BAD",
-        "--url",
-        ibm.emulator.url,
-        "--iam-url",
-        ibm.emulator.url,
-        env={"BAD": "bad-token"},
-    )
-    assert created.returncode == 0, created.stderr
-    ibm.block = block
+    ibm.block = create_block(ibm.qprim, ibm.emulator, "bad", "BAD", env={"BAD": "bad-token"})
     done = ibm.qprim.run("run", ibm.workload("bell"))
     assert done.returncode == 4, done.stderr
     assert "Traceback" not in done.stderr

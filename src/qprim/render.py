@@ -37,6 +37,8 @@ def show_run(console: Console, manifest: dict[str, Any], result: PrimitiveResult
     console.print(metrics_table(manifest))
     console.print(pubs_table(manifest))
     console.print(cache_table(manifest))
+    if manifest["workload"].get("digest"):
+        console.print(f"digest: {manifest['workload']['digest']}", soft_wrap=True)
     if manifest["primitive"] == "sampler":
         console.print(counts_table(result))
     else:
@@ -105,7 +107,7 @@ def pubs_table(manifest: dict[str, Any]) -> Table:
 
 
 def cache_table(manifest: dict[str, Any]) -> Table:
-    table = _table("cache", caption=manifest["workload"].get("digest"))
+    table = _table("cache")
     for header in ("job id", "pubs", "submit", "result"):
         table.add_column(header)
     for job in manifest["jobs"]:
