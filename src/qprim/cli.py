@@ -6,20 +6,16 @@ Heavy packages (prefect, qiskit) are imported inside the commands, never here, s
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from qprim import __version__
 from qprim.cli_blocks import blocks_app
+from qprim.cli_common import JsonOpt, handles_errors, print_json
 from qprim.cli_show import show_command
-from qprim.errors import describe_failure
 
 app = typer.Typer(
     name="qprim",
@@ -35,10 +31,7 @@ emulator_app = typer.Typer(
 )
 app.add_typer(emulator_app, name="emulator")
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 FileArg = Annotated[Path, typer.Argument(help="A workload: .yaml/.yml, .qpy or .qasm file.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 ShotsOpt = Annotated[int | None, typer.Option(help="Shots per PUB (.qpy/.qasm inputs).")]
 
 
@@ -64,30 +57,7 @@ TimeoutOpt = Annotated[
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")]
 
 
-def _fail(code: int, message: str) -> typer.Exit:
-    from qprim.render import stderr_console
-
-    stderr_console().print(message, markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def handles_errors(command: F) -> F:
-    """Expected failures print one message and exit with their code; bugs say where to go."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, typer.TyperException):
-            raise
-        except (Exception, KeyboardInterrupt) as exc:
-            code, message = describe_failure(exc)
-            raise _fail(code, message) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-app.command(name="show")(handles_errors(show_command))
+app.command(name="show")(show_command)
 
 
 def _flags(
@@ -108,10 +78,6 @@ def _flags(
         seed=seed,
         observables=tuple(observable or ()),
     )
-
-
-def _print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, indent=2) + "\n")
 
 
 @app.command()
@@ -173,7 +139,7 @@ def run(
         _write_junit(junit, runs)
     if json_out:
         documents = [_run_document(run) for run in runs]
-        _print_json(documents if several else documents[0])
+        print_json(documents if several else documents[0])
     raise typer.Exit(batch.worst_exit_code(runs))
 
 
@@ -223,7 +189,7 @@ def validate(
     workload, _ = load_checked(file, _flags(primitive, shots, backend, seed, noise, observable))
     summary = summarize(workload)
     if json_out:
-        _print_json(summary)
+        print_json(summary)
     else:
         stderr_console().print(summary_table(summary))
 
@@ -234,7 +200,7 @@ def schema() -> None:
     """Print the JSON Schema of the workload format."""
     from qprim.workload import workload_json_schema
 
-    _print_json(workload_json_schema())
+    print_json(workload_json_schema())
 
 
 @app.command()
@@ -262,7 +228,7 @@ def fetch(
     show_run(console, saved.manifest, saved.result)
     console.print(f"saved to [bold]{saved.path}[/]")
     if json_out:
-        _print_json(saved.manifest)
+        print_json(saved.manifest)
 
 
 @app.command()
@@ -279,7 +245,7 @@ def jobs(
 
     submissions = Journal().recent(limit)
     if json_out:
-        _print_json([asdict(sub) for sub in submissions])
+        print_json([asdict(sub) for sub in submissions])
     else:
         stderr_console().print(journal_table(submissions))
 

@@ -7,25 +7,22 @@ var, flag or hidden prompt) before Prefect is touched and is never printed.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from functools import wraps
 from types import ModuleType
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from qprim.cli_common import JsonOpt, handles_errors, print_json
 from qprim.errors import InputError
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 blocks_app = typer.Typer(
     help="Saved backend configurations (Prefect blocks) that workloads name with `block:`.",
@@ -35,7 +32,6 @@ create_app = typer.Typer(help="Save a new block.", no_args_is_help=True)
 blocks_app.add_typer(create_app, name="create")
 
 NameArg = Annotated[str, typer.Argument(help="Block name: lowercase letters, digits, dashes.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 OverwriteOpt = Annotated[
     bool, typer.Option("--overwrite", help="Replace an existing block of this name.")
 ]
@@ -44,18 +40,6 @@ OverwriteOpt = Annotated[
 class Channel(StrEnum):
     ibm_quantum_platform = "ibm_quantum_platform"
     ibm_cloud = "ibm_cloud"
-
-
-def handles_errors(command: F) -> F:
-    """`qprim.cli.handles_errors`, looked up at call time so either module may import first."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from qprim.cli import handles_errors as cli_handles_errors
-
-        return cli_handles_errors(command)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def resolve_token(token: str | None, token_env: str | None, interactive: bool) -> str:
@@ -94,10 +78,6 @@ def _console() -> Console:
     from qprim.render import stderr_console
 
     return stderr_console()
-
-
-def _print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, indent=2) + "\n")
 
 
 def _saved(console: Console, block: dict[str, Any]) -> None:
@@ -179,7 +159,7 @@ def list_command(json_out: JsonOpt = False) -> None:
     with _blocks_api(console, "listing blocks") as blocks:
         found = blocks.list_blocks()
     if json_out:
-        _print_json(found)
+        print_json(found)
     else:
         console.print(_list_table(found))
         if not found:
@@ -194,7 +174,7 @@ def show_command(name: NameArg, json_out: JsonOpt = False) -> None:
     with _blocks_api(console, f"reading {name}") as blocks:
         block = blocks.show_block(name)
     if json_out:
-        _print_json(block)
+        print_json(block)
     else:
         console.print(_settings_table(block))
 

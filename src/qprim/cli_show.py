@@ -1,8 +1,7 @@
 """`qprim show RUN_DIR [--png FILE]`: a saved run's tables, bars and checks, again.
 
 Why: a run folder is the record of a run; CI artifacts and colleagues' folders should be
-readable without re-running anything. The Typer wrapper here is undecorated: cli.py
-registers it wrapped in `handles_errors`.
+readable without re-running anything.
 """
 
 from __future__ import annotations
@@ -11,6 +10,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from qprim.cli_common import handles_errors
 
 
 def show(run_dir: Path, png: Path | None) -> None:
@@ -33,6 +34,7 @@ def show(run_dir: Path, png: Path | None) -> None:
         console.print(f"wrote [bold]{png}[/]")
 
 
+@handles_errors
 def show_command(
     run_dir: Annotated[Path, typer.Argument(help="A run folder (holds run.json and result.json).")],
     png: Annotated[
