@@ -219,10 +219,7 @@ def _find_any(client: SyncPrefectClient, name: str) -> tuple[BlockClass, BlockDo
         document = _document(client, cls, name)
         if document is not None:
             return cls, document
-    raise InputError(
-        f"unknown block {name!r}: create it with `qprim blocks create ibm|aer {name} ...`, "
-        "or list them with `qprim blocks ls`"
-    )
+    raise unknown_block(name, "ibm|aer")
 
 
 def _document(client: SyncPrefectClient, cls: BlockClass, name: str) -> BlockDocument | None:
