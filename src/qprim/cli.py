@@ -57,9 +57,6 @@ TimeoutOpt = Annotated[
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")]
 
 
-app.command(name="show")(show_command)
-
-
 def _flags(
     primitive: PrimitiveChoice,
     shots: int | None,
@@ -248,6 +245,9 @@ def jobs(
         print_json([asdict(sub) for sub in submissions])
     else:
         stderr_console().print(journal_table(submissions))
+
+
+app.command(name="show")(show_command)
 
 
 @emulator_app.command("serve")
