@@ -13,7 +13,6 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from qprim.backends.base import FoundJob, JobMetrics, JobRequest, JobStatus
@@ -37,7 +36,11 @@ STATUS = {
     "ERROR": JobStatus.ERROR,
     "CANCELLED": JobStatus.CANCELLED,
 }
+# Per process: the client per block, and the device per (block, name). A run looks the
+# device up to check widths and transpile, then again in its submit task; its
+# configuration and properties are one HTTP round trip each.
 _SERVICES: dict[str | None, Any] = {}
+_DEVICES: dict[tuple[str | None, str], Any] = {}
 FIRST_POLL_S = 0.5
 MAX_POLL_S = 10.0
 
@@ -101,14 +104,19 @@ class IBMBackend:
                 )
         return _SERVICES[self.block]
 
-    @cached_property
+    @property
     def device(self) -> Any:
         if not self.name:
             raise InputError(
                 "no IBM device named: set backend.name in the workload, or save a default on "
                 "the block with `qprim blocks create ibm NAME --backend DEVICE`"
             )
-        return self._call(lambda: self.service.backend(self.name), f"IBM device {self.name}")
+        key = (self.block, self.name)
+        if key not in _DEVICES:
+            _DEVICES[key] = self._call(
+                lambda: self.service.backend(self.name), f"IBM device {self.name}"
+            )
+        return _DEVICES[key]
 
     @property
     def target(self) -> Target:
