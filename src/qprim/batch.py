@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from qprim.errors import InputError, Interrupted, describe_failure
+from qprim.checks import failed
+from qprim.errors import ExpectationFailed, InputError, Interrupted, describe_failure
 from qprim.results import SavedRun
 
 WORKLOAD_SUFFIXES = (".yaml", ".yml")
@@ -69,8 +70,8 @@ def run_all(paths: list[Path], run_one: Callable[[Path], SavedRun]) -> Iterator[
             code, message = describe_failure(exc)
             yield WorkloadRun(path, code, time.monotonic() - started, error=message)
             continue
-        failed = any(not check["passed"] for check in saved.manifest.get("expect", []))
-        yield WorkloadRun(path, 6 if failed else 0, time.monotonic() - started, saved)
+        code = ExpectationFailed.exit_code if failed(saved.manifest["expect"]) else 0
+        yield WorkloadRun(path, code, time.monotonic() - started, saved)
 
 
 def worst_exit_code(runs: list[WorkloadRun]) -> int:
