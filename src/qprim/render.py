@@ -98,7 +98,7 @@ def pubs_table(manifest: dict[str, Any]) -> Table:
         table.add_row(
             str(pub["index"]),
             pub["circuit"] or "-",
-            _point(pub["shape"]),
+            point_label(pub["shape"]),
             _cell(pub["depth"]),
             _cell(pub["size"]),
             _cell(load if load is not None else "default"),
@@ -129,7 +129,7 @@ def counts_table(result: PrimitiveResult) -> Table:
         table.add_row(
             str(row["pub"]),
             row["register"],
-            _point(row["point"]),
+            point_label(row["point"]),
             str(row["shots"]),
             top,
             str(row["distinct"]),
@@ -143,7 +143,7 @@ def evs_table(result: PrimitiveResult) -> Table:
         table.add_column(header, justify="right")
     for row in report.expectation_values(result):
         table.add_row(
-            str(row["pub"]), _point(row["point"]), f"{row['ev']:+.6f}", f"{row['std']:.6f}"
+            str(row["pub"]), point_label(row["point"]), f"{row['ev']:+.6f}", f"{row['std']:.6f}"
         )
     return table
 
@@ -214,7 +214,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
             str(pub["qubits"]),
             str(pub["depth"]),
             ", ".join(pub.get("parameters") or []) or "-",
-            _point(pub.get("shape") or []),
+            point_label(pub.get("shape") or []),
             _cell(load),
         )
     return table
@@ -234,7 +234,7 @@ def _cache_word(value: str, *, new: str) -> str:
     return f"[yellow]{value}[/]" if value == new else f"[green]{value}[/]"
 
 
-def _point(point: list[int]) -> str:
+def point_label(point: list[int]) -> str:
     return "(" + ", ".join(map(str, point)) + ("," if len(point) == 1 else "") + ")"
 
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from qprim import report
-from qprim.render import _point
+from qprim.render import point_label
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
@@ -50,7 +50,7 @@ def counts_bars(result: PrimitiveResult) -> Table:
             table.add_row(
                 str(row["pub"]) if first else "",
                 row["register"] if first else "",
-                _point(row["point"]) if first else "",
+                point_label(row["point"]) if first else "",
                 outcome,
                 Text(bar(share), style="cyan"),
                 f"{share:.1%}",

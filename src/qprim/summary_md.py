@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from qprim import report
-from qprim.render import _point
+from qprim.render import point_label
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
@@ -69,7 +69,7 @@ def _counts(result: PrimitiveResult) -> str:
         (
             row["pub"],
             row["register"],
-            _point(row["point"]),
+            point_label(row["point"]),
             row["shots"],
             ", ".join(f"`{key}`: {count} ({share:.1%})" for key, count, share in row["top"]),
             row["distinct"],
@@ -82,7 +82,7 @@ def _counts(result: PrimitiveResult) -> str:
 
 def _evs(result: PrimitiveResult) -> str:
     rows = [
-        (row["pub"], _point(row["point"]), f"{row['ev']:+.6f}", f"{row['std']:.6f}")
+        (row["pub"], point_label(row["point"]), f"{row['ev']:+.6f}", f"{row['std']:.6f}")
         for row in report.expectation_values(result)
     ]
     return "### Expectation values\n\n" + _table(("pub", "index", "value", "std"), rows)
