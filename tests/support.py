@@ -8,9 +8,13 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 from qprim.testing.prefect_server import server_env
+
+if TYPE_CHECKING:
+    from qprim.workload.types import Workload
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "workloads"
@@ -66,3 +70,17 @@ class Qprim:
         """Every job in the durable Aer job store: what the 'backend' really received."""
         root = self.home / "aer-jobs"
         return [json.loads(p.read_text()) for p in sorted(root.glob("*/job.json"))]
+
+
+def isa_pubs(workload: Workload) -> list[Any]:
+    """Every PUB of `workload` transpiled for Aer's `aer_simulator`, as qprim submits them."""
+    from qiskit_aer import AerSimulator
+
+    from qprim.plan.jobs import JobSpec, Part
+    from qprim.plan.prepare import Preparer
+
+    parts = tuple(Part(pub.index, pub) for pub in workload.pubs)
+    job = JobSpec(workload, 1, 1, parts, workload.digest, "job")
+    aer = SimpleNamespace(kind="aer", name="aer_simulator", target=AerSimulator().target)
+    request, _ = Preparer().request(job, aer)  # type: ignore[arg-type]
+    return request.pubs

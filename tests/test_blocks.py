@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from qprim.cli_blocks import resolve_token
+from qprim.cli.blocks import resolve_token
 from qprim.errors import InputError
 from tests.support import Qprim
 
@@ -197,9 +197,9 @@ def test_the_token_is_stored_as_a_prefect_secret(qprim: Qprim, prefect_api_url: 
     # the Python API the IBM backend uses, in a process of its own like the CLI's
     script = f"""
 import json
-from qprim.prefect_env import configure_prefect
+from qprim.flows.env import configure_prefect
 configure_prefect()
-from qprim.blocks import load_aer_config, load_ibm_config
+from qprim.flows.blocks import load_aer_config, load_ibm_config
 from qprim.errors import InputError
 config = load_ibm_config({name!r})
 errors = []
@@ -252,7 +252,7 @@ print(json.dumps({{
 @pytest.mark.slow
 def test_prefect_block_register_registers_both_types(qprim: Qprim, prefect_api_url: str) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "prefect", "block", "register", "-m", "qprim.blocks"],
+        [sys.executable, "-m", "prefect", "block", "register", "-m", "qprim.flows.blocks"],
         cwd=qprim.cwd,
         env=qprim.env,
         capture_output=True,

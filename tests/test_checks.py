@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from qprim import load_run
-from qprim.checks import evaluate, total_variation
+from qprim.report.checks import evaluate, total_variation
 from qprim.workload import load_workload
-from tests.support import EXAMPLES, Qprim
+from tests.support import EXAMPLES, Qprim, isa_pubs
 
 WRONG_BELL = (
     (EXAMPLES / "bell.yaml")
@@ -32,8 +32,6 @@ def test_checks_on_a_swept_sampler_pub_and_broadcast_evs(tmp_path: Path) -> None
     """Real Aer primitives, no Prefect: every sweep point must pass; evs broadcast."""
     from qiskit_aer.primitives import EstimatorV2, SamplerV2
 
-    from qprim.prepare import prepare_pubs
-
     workload_file = tmp_path / "w.yaml"
     workload_file.write_text(
         "qprim: 1\nprimitive: sampler\n"
@@ -44,17 +42,13 @@ def test_checks_on_a_swept_sampler_pub_and_broadcast_evs(tmp_path: Path) -> None
         "expect:\n  - pub: 0\n    counts: {'0': 1.0}\n    tolerance: 0.05\n    shape: [2]\n"
     )
     workload = load_workload(workload_file)
-    from qiskit_aer import AerSimulator
-
-    pubs = [p.pub for p in prepare_pubs(workload, AerSimulator().target)]
-    outcome = evaluate(workload.expect, SamplerV2(seed=1).run(pubs).result())
-    assert [(o["kind"], o["passed"]) for o in outcome] == [("shape", True), ("counts", False)]
-    assert "TVD 1.0000 > 0.05 at point (1,)" in outcome[1]["detail"]
+    outcome = evaluate(workload.expect, SamplerV2(seed=1).run(isa_pubs(workload)).result())
+    assert [(o.kind, o.passed) for o in outcome] == [("shape", True), ("counts", False)]
+    assert "TVD 1.0000 > 0.05 at point (1,)" in outcome[1].detail
 
     estimator = load_workload(EXAMPLES / "estimator.yaml")
-    pubs = [p.pub for p in prepare_pubs(estimator, AerSimulator().target)]
-    result = EstimatorV2().run(pubs).result()
-    assert [o["passed"] for o in evaluate(estimator.expect, result)] == [True]
+    result = EstimatorV2().run(isa_pubs(estimator)).result()
+    assert [o.passed for o in evaluate(estimator.expect, result)] == [True]
     assert np.allclose(result[0].data.evs, [1.0, 1.0, -1.0, 1.5, 0.0])
 
 
@@ -73,7 +67,7 @@ def test_failed_expectation_exits_6_saves_results_and_names_the_check(
     assert manifest["expect"][0]["detail"].startswith("TVD 1.0000 > 0.05")
     assert "FAILED" in done.stderr and "TVD 1.0000 > 0.05" in done.stderr
     saved = load_run(qprim.cwd / "out")
-    assert saved.manifest == manifest
+    assert saved.record.document() == manifest
     assert set(saved.result[0].data.c.get_counts()) == {"00", "11"}
     report = ET.parse(qprim.cwd / "report.xml").getroot()
     failures = report.findall(".//testcase/failure")
@@ -114,10 +108,11 @@ def test_a_folder_with_one_malformed_workload_runs_the_others_and_exits_2(
     documents = json.loads(done.stdout)
     assert [d.get("exit_code") for d in documents if "error" in d] == [2]
     assert "broken.yaml:3:" in done.stderr
-    # bell, ghz5 and wrong ran anyway; wrong is bell's work (checks are not in the digest)
+    # bell, ghz5 and wrong ran anyway; wrong is bell's work (checks are not in the
+    # digest), so the command submitted that work once and both workloads share its job
     assert len(qprim.aer_jobs()) == 2
     ran = {d["workload"]["name"]: d["jobs"][0] for d in documents if "jobs" in d}
     assert ran["bell"]["job_id"] == ran["wrong"]["job_id"]
-    assert ran["wrong"]["submit"] == "reused"
+    assert ran["bell"]["submit"] == ran["wrong"]["submit"] == "new"
     report = ET.parse(qprim.cwd / "report.xml").getroot()
     assert report.get("failures") == "2"  # the broken run and the wrong check

@@ -14,7 +14,7 @@ from tests.support import EXAMPLES, Qprim
 def run_example(qprim: Qprim, name: str, *extra: str) -> tuple[dict, object]:
     manifest = qprim.run_json("run", EXAMPLES / name, "--out", "out", *extra)
     saved = load_run(qprim.cwd / "out")
-    assert saved.manifest == manifest
+    assert saved.record.document() == manifest
     return manifest, saved.result
 
 

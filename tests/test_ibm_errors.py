@@ -15,7 +15,7 @@ from qiskit_ibm_runtime.exceptions import (
     RuntimeJobNotFound,
 )
 
-from qprim.backends.ibm_errors import classify
+from qprim.backends.ibm.errors import classify
 from qprim.deadline import call_before
 from qprim.errors import (
     AuthError,

@@ -9,7 +9,7 @@ import sys
 import httpx
 
 from qprim import load_run
-from qprim.prefect_env import DEFAULTS, configure_prefect
+from qprim.flows.env import DEFAULTS, configure_prefect
 from tests.support import EXAMPLES, Qprim
 
 HEAVY = ("prefect", "qiskit", "qiskit_aer", "qiskit_ibm_runtime", "numpy")
@@ -63,7 +63,7 @@ def test_embedded_default_runs_on_a_temporary_server(qprim: Qprim) -> None:
     assert done.returncode == 0, done.stderr
     saved = load_run(qprim.cwd / "out")
     assert set(saved.result[0].data.c.get_counts()) == {"00", "11"}
-    assert saved.manifest["flow_run"]["id"]
+    assert saved.record.flow_run is not None
     assert "Traceback" not in done.stderr
 
 

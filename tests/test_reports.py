@@ -16,9 +16,10 @@ import pytest
 import yaml
 
 from qprim.errors import InputError
-from qprim.junit import JunitRun, write_junit
-from qprim.results import load_run
-from qprim.summary_md import markdown_summary
+from qprim.report.junit import JunitRun, write_junit
+from qprim.report.markdown import markdown_summary
+from qprim.report.record import RunRecord
+from qprim.state.runs import load_run
 from tests.support import EXAMPLES, REPO, Qprim, base_env
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -60,7 +61,7 @@ def estimator_dir(cli: Qprim) -> Path:
 
 
 def with_checks(run_dir: Path, target: Path, checks: list[dict[str, Any]]) -> Path:
-    """A copy of a run folder whose manifest carries `checks` (until checks.py lands)."""
+    """A copy of a run folder whose record carries `checks`."""
     shutil.copytree(run_dir, target)
     manifest = json.loads((target / "run.json").read_text())
     manifest["expect"] = checks
@@ -79,14 +80,25 @@ def png_size(path: Path) -> tuple[int, int]:
 # --- JUnit -----------------------------------------------------------------------------
 
 
-def _manifest(name: str, checks: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "workload": {"name": name, "digest": "sha256:" + "0" * 64, "source": f"{name}.yaml"},
-        "primitive": "sampler",
-        "backend": {"kind": "aer", "name": "aer_simulator"},
-        "jobs": [{"job_id": f"aer-{name}", "pubs": [0]}],
-        "expect": checks,
-    }
+def _record(name: str, checks: list[dict[str, Any]]) -> RunRecord:
+    return RunRecord.model_validate(
+        {
+            "workload": {"name": name, "digest": "sha256:" + "0" * 64, "source": f"{name}.yaml"},
+            "primitive": "sampler",
+            "backend": {"kind": "aer", "name": "aer_simulator"},
+            "jobs": [
+                {
+                    "job_id": f"aer-{name}",
+                    "pubs": [0],
+                    "status": "DONE",
+                    "submit": "new",
+                    "result": "fetched",
+                }
+            ],
+            "pubs": [],
+            "expect": checks,
+        }
+    )
 
 
 def test_junit_report_counts_runs_and_checks(tmp_path: Path) -> None:
@@ -96,8 +108,8 @@ def test_junit_report_counts_runs_and_checks(tmp_path: Path) -> None:
     ]
     failing = [{"pub": 0, "kind": "evs", "passed": False, "detail": "|ev - 1.0| = 0.3 > 0.02"}]
     runs = [
-        JunitRun("bell", "bell.yaml", _manifest("bell", passing), 0, None, 1.5),
-        JunitRun("est", "est.yaml", _manifest("est", failing), 6, "check failed", 2.25),
+        JunitRun("bell", "bell.yaml", _record("bell", passing), 0, None, 1.5),
+        JunitRun("est", "est.yaml", _record("est", failing), 6, "check failed", 2.25),
         JunitRun("bad", "bad.yaml", None, 2, "bad.yaml:3: unknown key 'pubz'", 0.1),
     ]
     report = tmp_path / "out" / "report.xml"
@@ -192,7 +204,7 @@ def test_show_of_a_missing_folder_is_an_input_error(cli: Qprim) -> None:
 def test_png_falls_back_to_indices_without_the_workload_copy(
     estimator_dir: Path, tmp_path: Path
 ) -> None:
-    from qprim.plot import pub_contexts, write_png
+    from qprim.report.plots import pub_contexts, write_png
 
     run_dir = tmp_path / "bare"
     shutil.copytree(estimator_dir, run_dir)
@@ -205,7 +217,7 @@ def test_png_falls_back_to_indices_without_the_workload_copy(
 
 @pytest.mark.slow
 def test_png_reads_parameter_values_from_the_workload_copy(estimator_dir: Path) -> None:
-    from qprim.plot import pub_contexts
+    from qprim.report.plots import pub_contexts
 
     sweep = pub_contexts(load_run(estimator_dir))[1]
     assert sweep.spec is not None
@@ -216,7 +228,7 @@ def test_png_reads_parameter_values_from_the_workload_copy(estimator_dir: Path) 
 def test_png_without_matplotlib_is_an_input_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from qprim.plot import run_figure
+    from qprim.report.plots import run_figure
 
     for name in [name for name in sys.modules if name.split(".")[0] == "matplotlib"]:
         monkeypatch.setitem(sys.modules, name, None)  # None in sys.modules: ImportError
@@ -232,10 +244,10 @@ def test_png_without_matplotlib_is_an_input_error(
 def test_markdown_summary_has_counts_jobs_and_checks(bell_dir: Path, tmp_path: Path) -> None:
     saved = load_run(with_checks(bell_dir, tmp_path / "checked", BELL_CHECKS))
     counts = saved.result[0].data.c.get_counts()
-    text = markdown_summary(saved.manifest, saved.result)
+    text = markdown_summary(saved.record, saved.result)
     assert text.startswith("## qprim run: bell\n")
-    assert saved.manifest["workload"]["digest"] in text
-    assert f"| `{saved.manifest['jobs'][0]['job_id']}` | 0 | DONE | new | fetched |" in text
+    assert saved.record.workload.digest in text
+    assert f"| `{saved.record.jobs[0].job_id}` | 1/1 | 0 | DONE | new | fetched |" in text
     for outcome, count in counts.items():
         assert f"`{outcome}`: {count}" in text
     assert "✅ passed | TVD 0.006 <= 0.05 |" in text
@@ -246,7 +258,7 @@ def test_markdown_summary_has_counts_jobs_and_checks(bell_dir: Path, tmp_path: P
 @pytest.mark.slow
 def test_markdown_summary_has_expectation_values(estimator_dir: Path) -> None:
     saved = load_run(estimator_dir)
-    text = markdown_summary(saved.manifest, saved.result)
+    text = markdown_summary(saved.record, saved.result)
     assert "### Expectation values" in text
     assert "| 0 | (2,) | -1.000000 | 0.000000 |" in text
     assert "### Checks" in text

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from qprim.results import SavedRun
+    from qprim.state.runs import SavedRun
 
 
 def load_run(path: Any) -> SavedRun:
     """Load a saved run folder: its `PrimitiveResult` and its `run.json` manifest."""
-    from qprim.results import load_run as _load_run
+    from qprim.state.runs import load_run as _load_run
 
     return _load_run(path)
 

@@ -40,7 +40,9 @@ def call_before(
     worker.start()
     worker.join(max(0.0, remaining(deadline) or 0.0))
     if worker.is_alive():
-        raise DeadlineError(f"gave up waiting for {what} (--timeout reached)", job_id)
+        raise DeadlineError(
+            f"gave up waiting for {what} (--timeout reached)", (job_id,) if job_id else ()
+        )
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]

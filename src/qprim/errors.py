@@ -1,83 +1,163 @@
-"""The exceptions that end a qprim command, each tied to its exit code (spec section 4)."""
+"""The exceptions that end a qprim command, and THE table of exit codes (spec section 4).
+
+Every exit code, its meaning, how severe it is among several workloads, the word a
+summary shows and how a JUnit report counts it live in `EXIT_CODES`; exceptions name
+their code, so nothing else in qprim maps failures to numbers.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Literal
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    BUG = 1
+    INPUT = 2
+    JOB_FAILED = 3
+    AUTH = 4
+    DEADLINE = 5
+    CHECKS_FAILED = 6
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class ExitInfo:
+    meaning: str
+    status: str  # one word or two for a summary table
+    junit: Literal["pass", "failure", "error"]  # how the run's JUnit test case ends
+
+
+EXIT_CODES: dict[ExitCode, ExitInfo] = {
+    ExitCode.OK: ExitInfo("success", "ok", "pass"),
+    ExitCode.BUG: ExitInfo("internal error (a bug in qprim)", "internal error", "error"),
+    ExitCode.INPUT: ExitInfo("invalid input or usage", "invalid input", "failure"),
+    ExitCode.JOB_FAILED: ExitInfo("the job failed or was cancelled", "job failed", "failure"),
+    ExitCode.AUTH: ExitInfo("authentication or configuration error", "configuration", "failure"),
+    ExitCode.DEADLINE: ExitInfo("gave up waiting (--timeout)", "timed out", "failure"),
+    # the run itself succeeded: its failed checks are the JUnit failures
+    ExitCode.CHECKS_FAILED: ExitInfo("an expect: check failed", "checks failed", "pass"),
+    ExitCode.INTERRUPTED: ExitInfo("interrupted", "interrupted", "error"),
+}
+
+# Among several workloads the worst decides the command's exit code: a bug or an
+# interruption first, then what needs the user's action (configuration, input), then
+# what happened at the backend, then failed checks.
+SEVERITY: tuple[ExitCode, ...] = (
+    ExitCode.OK,
+    ExitCode.CHECKS_FAILED,
+    ExitCode.DEADLINE,
+    ExitCode.JOB_FAILED,
+    ExitCode.INPUT,
+    ExitCode.AUTH,
+    ExitCode.BUG,
+    ExitCode.INTERRUPTED,
+)
+
+
+def worst(codes: list[int]) -> ExitCode:
+    """The exit code of a command whose parts ended with `codes`."""
+    return max((ExitCode(code) for code in codes), key=SEVERITY.index, default=ExitCode.OK)
 
 
 class QprimError(Exception):
     """An expected failure: printed as one message, no traceback, with `exit_code`."""
 
-    exit_code = 1
+    exit_code: ExitCode = ExitCode.BUG
 
 
 class InputError(QprimError):
     """Invalid input or usage: a workload, a flag, an unknown block or job."""
 
-    exit_code = 2
+    exit_code = ExitCode.INPUT
 
 
 class JobFailedError(QprimError):
     """The job failed or was cancelled at the backend."""
 
-    exit_code = 3
+    exit_code = ExitCode.JOB_FAILED
 
 
 class AuthError(QprimError):
     """Authentication or configuration error: bad token, unknown instance or device."""
 
-    exit_code = 4
+    exit_code = ExitCode.AUTH
 
 
-class DeadlineError(QprimError):
-    """Gave up waiting; the job may still run and can be fetched later."""
+class WaitingError(QprimError):
+    """qprim stopped waiting; every job already submitted keeps running at the backend."""
 
-    exit_code = 5
-
-    def __init__(self, message: str, job_id: str | None = None) -> None:
+    def __init__(self, message: str, job_ids: tuple[str, ...] = ()) -> None:
         super().__init__(message)
-        self.job_id = job_id
+        self.job_ids = job_ids
+
+
+class DeadlineError(WaitingError):
+    """Gave up waiting (`--timeout`); the jobs may still run and can be fetched later."""
+
+    exit_code = ExitCode.DEADLINE
+
+
+class Interrupted(WaitingError):
+    """Ctrl-C: qprim stops waiting; submitted jobs keep running at the backend."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, job_ids: tuple[str, ...] = ()) -> None:
+        super().__init__("interrupted", job_ids)
 
 
 class ExpectationFailed(QprimError):
     """The run succeeded but an `expect:` check failed."""
 
-    exit_code = 6
+    exit_code = ExitCode.CHECKS_FAILED
 
 
 class TransientBackendError(QprimError):
     """A failure worth retrying: the backend was unreachable, overloaded or slow."""
 
-    exit_code = 1
 
-
-class Interrupted(QprimError):
-    """Ctrl-C: qprim stops waiting; a submitted job keeps running at the backend."""
-
-    exit_code = 130
-
-    def __init__(self, job_id: str | None = None) -> None:
-        super().__init__("interrupted")
-        self.job_id = job_id
+class PendingLimitReached(TransientBackendError):
+    """The service refused a submission: the instance has too many pending jobs."""
 
 
 ISSUES_URL = "https://github.com/qprim/qprim/issues"
 
 
-def describe_failure(exc: BaseException) -> tuple[int, str]:
-    """Exit code and the message a user sees for any exception that ends a command."""
-    if isinstance(exc, DeadlineError | Interrupted):
-        hint = (
-            f"The job keeps running; get its result later with: qprim fetch {exc.job_id}"
-            if exc.job_id
-            else "Run the same command again: it finds the job instead of submitting again."
-        )
-        return exc.exit_code, f"error: {exc}\n{hint}"
+def exit_code_of(exc: BaseException) -> ExitCode:
     if isinstance(exc, QprimError):
-        return exc.exit_code, f"error: {exc}"
+        return exc.exit_code
     if isinstance(exc, KeyboardInterrupt):
-        return Interrupted.exit_code, "interrupted"
+        return ExitCode.INTERRUPTED
+    return ExitCode.BUG
+
+
+def describe_failure(exc: BaseException) -> tuple[ExitCode, str]:
+    """Exit code and the message a user sees for any exception that ends a command."""
+    code = exit_code_of(exc)
+    if isinstance(exc, WaitingError):
+        return code, f"error: {exc}\n{resume_hint(exc.job_ids)}"
+    if isinstance(exc, QprimError):
+        return code, f"error: {exc}"
+    if isinstance(exc, KeyboardInterrupt):
+        return code, f"interrupted\n{resume_hint(())}"
     import traceback
 
     details = "".join(traceback.format_exception(exc))
-    return 1, (
+    return code, (
         f"{details}\ninternal error in qprim: please report it at {ISSUES_URL} with the text above"
     )
+
+
+def resume_hint(job_ids: tuple[str, ...]) -> str:
+    """What to do after qprim stopped waiting: the jobs go on; nothing is submitted twice."""
+    again = (
+        "Run the same command again to collect them all: every job already submitted is "
+        "reused, nothing is submitted twice."
+    )
+    if not job_ids:
+        return again
+    fetches = "\n".join(f"  qprim fetch {job_id}" for job_id in job_ids)
+    return f"The jobs keep running. {again} Or get one result with:\n{fetches}"

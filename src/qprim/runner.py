@@ -1,125 +1,383 @@
-"""The use cases behind `qprim run` and `qprim fetch`: load, check, prepare, flow, save.
+"""The use cases behind `qprim run` and `qprim fetch` (and the Python API).
 
-The data path reads straight through: file -> workload -> ISA PUBs + digest -> flow
-(submit -> fetch) -> saved run. The CLI calls these and renders what they return.
+The data path reads straight through: files -> workloads (every input error of every
+file found first) -> plans (JobSpecs) -> the engine, inside one Prefect flow run
+(submit everything, then wait for everything) -> each workload assembled, checked and
+saved as a run folder. One workload failing stops none of the others.
 """
 
 from __future__ import annotations
 
+import glob
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qprim import results
-from qprim.errors import InputError, Interrupted
+from qprim.engine.events import EventSink, ignore
+from qprim.errors import ExitCode, InputError, describe_failure
+from qprim.files import qprim_home
+from qprim.state import runs
 from qprim.workload import CircuitFileFlags, check_width, load_workload, workload_digest
-from qprim.workload.types import BackendSpec
 
 if TYPE_CHECKING:
-    from qprim.backends import Backend
-    from qprim.flow import FlowOutcome
-    from qprim.journal import Submission
-    from qprim.workload.types import Workload
+    from qprim.backends import Backends
+    from qprim.backends.aer.execute import AerRunner
+    from qprim.backends.aer.store import AerJobStore
+    from qprim.backends.ibm import IBMAccount
+    from qprim.engine import Collected, Engine, FaultPoint, Outcome
+    from qprim.plan.jobs import WorkloadPlan
+    from qprim.report.record import FlowRunRef
+    from qprim.state.journal import Journal, Submission
+    from qprim.workload.types import BackendSpec
+
+WORKLOAD_SUFFIXES = (".yaml", ".yml")
+INPUT_SUFFIXES = (*WORKLOAD_SUFFIXES, ".qpy", ".qasm")
+AER_PROCESSES_ENV = "QPRIM_AER_PROCESSES"
 
 
 @dataclass(frozen=True)
 class RunRequest:
-    path: Path
+    inputs: list[Path]
     flags: CircuitFileFlags | None = None
     out: Path | None = None
     refresh: bool = False
     timeout: float | None = None
+    events: EventSink = ignore
 
 
-def load_checked(
-    path: Path, flags: CircuitFileFlags | None, deadline: float | None = None
-) -> tuple[Workload, Backend]:
-    """Load a workload and check it against its backend: every input error before submitting.
+@dataclass(frozen=True)
+class WorkloadRun:
+    """How one workload of a command ended."""
 
-    What the workload leaves to a saved block becomes part of it (and of its digest).
-    """
-    from qprim.backends import open_backend, resolve_spec
+    source: Path
+    name: str
+    exit_code: ExitCode
+    seconds: float
+    saved: runs.SavedRun | None = None
+    error: str | None = None
 
-    workload = load_workload(path, flags)
-    spec = resolve_spec(workload.backend)
-    if spec != workload.backend:
-        workload = replace(workload, backend=spec)
-        workload = replace(workload, digest=workload_digest(workload))
-    backend = open_backend(spec, deadline)
-    check_width(workload, backend.num_qubits, f"{backend.kind}:{backend.name}")
-    return workload, backend
+
+def expand(inputs: list[Path]) -> list[Path]:
+    """Files as given; folders by their workload files (*.yaml, *.yml); globs expanded."""
+    paths: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            found = sorted(p for p in item.iterdir() if p.suffix in WORKLOAD_SUFFIXES)
+            if not found:
+                raise InputError(f"{item}: no workload files (*.yaml, *.yml) in this folder")
+            paths.extend(found)
+        elif not item.exists() and glob.has_magic(str(item)):
+            matches = sorted(Path(m) for m in glob.glob(str(item)))
+            if not matches:
+                raise InputError(f"{item}: no file matches this pattern")
+            paths.extend(m for m in matches if m.suffix in INPUT_SUFFIXES)
+        else:
+            paths.append(item)
+    return list(dict.fromkeys(paths))
 
 
 def deadline_after(timeout: float | None) -> float | None:
     return None if timeout is None else time.time() + timeout
 
 
-def run(request: RunRequest) -> results.SavedRun:
+def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRun]:
+    """Run every workload of `request`; one result per input, in input order."""
+    from qprim.flows.run import RunCommand, run_command
+    from qprim.state.journal import Journal
+
+    started = time.monotonic()
     deadline = deadline_after(request.timeout)
-    workload, backend = load_checked(request.path, request.flags, deadline)
-    from qprim.flow import RunPlan, run_workload
-    from qprim.prepare import prepare_pubs
-
-    prepared = prepare_pubs(workload, backend.target)
+    paths = expand(request.inputs)
+    ended: dict[Path, WorkloadRun] = {}
+    journal = Journal()
+    accounts: dict[str | None, IBMAccount] = {}
+    plans: dict[Path, WorkloadPlan] = {}
+    for path in paths:
+        try:
+            plans[path] = _plan(path, request.flags, accounts)
+        except Exception as exc:
+            ended[path] = _failed(path, exc, started)
+    backends = _backends(list(plans.values()), journal, accounts, deadline, request.refresh)
     try:
-        outcome = run_workload(RunPlan(workload, prepared, request.refresh, deadline))
-    except KeyboardInterrupt:
-        from qprim.journal import Journal
+        for path, plan in list(plans.items()):
+            try:
+                _check_against_backend(plan, journal, backends, request.refresh)
+            except Exception as exc:
+                ended[path] = _failed(path, exc, started)
+                del plans[path]
+        if plans:
+            engine = _engine(journal, backends, request, deadline, fault)
+            outs = _out_dirs(request.out, list(plans), several=len(paths) > 1)
 
-        latest = Journal().latest(workload.digest)
-        raise Interrupted(latest.job_id if latest else None) from None
-    out = request.out or results.default_run_dir(workload.name, workload.digest)
-    return _save(out, outcome, workload.files)
+            def finish(plan: WorkloadPlan, outcome: Outcome, flow_run: FlowRunRef) -> WorkloadRun:
+                path = plan.workload.source
+                return _finish(plan, outcome, engine, flow_run, outs[path], started)
+
+            command = RunCommand(
+                plans=list(plans.values()),
+                engine=engine,
+                finish=finish,
+                name=_command_name(list(plans.values()), paths),
+                tags=tuple(dict.fromkeys(t for p in plans.values() for t in p.workload.tags)),
+            )
+            for workload_run in run_command(command):
+                ended[workload_run.source] = workload_run
+    finally:
+        backends.aer_runner.close()
+    return [ended[path] for path in paths]
 
 
-def fetch(
-    job_id: str, *, out: Path | None, timeout: float | None, block: str | None = None
-) -> results.SavedRun:
-    """Fetch a job by id, in any process: the journal says where it ran (or `block` does)."""
-    from qprim.flow import FetchRequest, fetch_flow
-    from qprim.journal import Journal
+def check(path: Path, flags: CircuitFileFlags | None = None) -> WorkloadPlan:
+    """`qprim validate`: load, complete from the block, plan and check against the backend,
+    submitting nothing."""
+    from qprim.backends import Backends
+    from qprim.backends.aer.execute import InProcess
+    from qprim.backends.aer.store import AerJobStore
 
-    submission = Journal().by_job_id(job_id)
-    request = FetchRequest(
-        backend=_backend_of(job_id, submission, block),
-        job_id=job_id,
-        workload={
-            "name": submission.workload if submission else job_id,
-            "digest": submission.digest if submission else None,
-            "source": None,
-        },
-        primitive=submission.primitive if submission else None,
-        deadline=deadline_after(timeout),
+    accounts: dict[str | None, IBMAccount] = {}
+    plan = _plan(path, flags, accounts)
+    backends = Backends(AerJobStore(qprim_home() / "aer-jobs"), InProcess(), accounts)
+    backend = backends(plan.workload.backend)
+    check_width(plan.workload, backend.num_qubits, f"{backend.kind}:{backend.name}")
+    return plan
+
+
+def _plan(
+    path: Path, flags: CircuitFileFlags | None, accounts: dict[str | None, IBMAccount]
+) -> WorkloadPlan:
+    """Load a workload, complete its backend from its block, split it into JobSpecs."""
+    from qprim.plan.jobs import plan_workload
+
+    workload = load_workload(path, flags)
+    if workload.backend.block is not None:
+        from qprim.flows.env import configure_prefect
+
+        configure_prefect()
+        from qprim.flows.blocks import resolve
+
+        spec, account = resolve(workload.backend)
+        workload = replace(workload, backend=spec)
+        workload = replace(workload, digest=workload_digest(workload))
+        if account is not None:
+            accounts[spec.block] = account
+            os.environ.update(account.client_environment())
+    return plan_workload(workload)
+
+
+def _needs_submitting(plan: WorkloadPlan, journal: Journal, refresh: bool) -> bool:
+    """Some job of the plan has no recorded job yet (or `--refresh` asks for new ones)."""
+    if refresh:
+        return True
+    latest = [journal.latest(job.digest) for job in plan.jobs]
+    return any(row is None or row.job_id is None for row in latest)
+
+
+def _check_against_backend(
+    plan: WorkloadPlan, journal: Journal, backends: Backends, refresh: bool
+) -> None:
+    """A circuit wider than the backend is an input error, found before anything is
+    submitted; a workload whose jobs all exist was checked when they were submitted."""
+    if not _needs_submitting(plan, journal, refresh):
+        return
+    w = plan.workload
+    backend = backends(w.backend)
+    check_width(w, backend.num_qubits, f"{backend.kind}:{backend.name}")
+
+
+def _backends(
+    plans: list[WorkloadPlan],
+    journal: Journal,
+    accounts: dict[str | None, IBMAccount],
+    deadline: float | None,
+    refresh: bool,
+) -> Backends:
+    from qprim.backends import Backends
+    from qprim.backends.aer.store import AerJobStore
+
+    unfinished = [
+        job
+        for plan in plans
+        if plan.workload.backend.kind == "aer"
+        for job in plan.jobs
+        if refresh or not _has_result(journal.latest(job.digest))
+    ]
+    return Backends(
+        aer_store=AerJobStore(qprim_home() / "aer-jobs"),
+        aer_runner=_aer_runner(len(unfinished)),
+        accounts=accounts,
+        deadline=deadline,
     )
+
+
+def _has_result(row: Submission | None) -> bool:
+    return row is not None and row.result_sha256 is not None
+
+
+def _aer_runner(jobs: int) -> AerRunner:
+    """Several Aer jobs to run: a pool of worker processes, one per core (or
+    `QPRIM_AER_PROCESSES`; 0 runs every simulation in this process)."""
+    from qprim.backends.aer.execute import InProcess, WorkerPool
+
+    wanted = os.environ.get(AER_PROCESSES_ENV)
+    size = int(wanted) if wanted else (os.cpu_count() or 1)
+    if jobs < 2 or size < 1:
+        return InProcess()
+    return WorkerPool(min(size, jobs))
+
+
+def _engine(
+    journal: Journal,
+    backends: Backends,
+    request: RunRequest,
+    deadline: float | None,
+    fault: FaultPoint | None,
+) -> Engine:
+    from qprim.engine import Engine, no_fault
+    from qprim.flows.run import log_event
+    from qprim.state.results import ResultStore
+
+    def events(event: object) -> None:
+        request.events(event)  # type: ignore[arg-type]
+        log_event(event)  # type: ignore[arg-type]
+
+    return Engine(
+        journal,
+        backends,
+        ResultStore(),
+        events=events,
+        fault=fault or no_fault,
+        deadline=deadline,
+        refresh=request.refresh,
+    )
+
+
+def _finish(
+    plan: WorkloadPlan,
+    outcome: Outcome,
+    engine: Engine,
+    flow_run: FlowRunRef,
+    out: Path | None,
+    started: float,
+) -> WorkloadRun:
+    """Assemble, check and save one workload's run, and show it in the Prefect UI."""
+    from qprim.assemble import assemble
+    from qprim.flows.artifacts import publish
+
+    w = plan.workload
     try:
-        outcome = fetch_flow(request)
-    except KeyboardInterrupt:
-        raise Interrupted(job_id) from None
-    return _save(out or results.RUNS_DIR / f"fetch-{job_id}", outcome, ())
+        done = assemble(plan, outcome, engine.payload, flow_run)
+        folder = out or runs.default_run_dir(w.name, w.digest)
+        runs.save_run(folder, done.record, done.result_json, w.files)
+        saved = runs.SavedRun(folder, done.result, done.record)
+        publish(saved)
+    except Exception as exc:
+        return _failed(w.source, exc, started, w.name)
+    code = ExitCode.CHECKS_FAILED if done.record.failed_checks else ExitCode.OK
+    return WorkloadRun(w.source, w.name, code, time.monotonic() - started, saved)
 
 
-def _save(out: Path, outcome: FlowOutcome, files: tuple[Path, ...]) -> results.SavedRun:
-    results.save_run(out, outcome.manifest, outcome.result, files)
-    return results.SavedRun(out, outcome.result, outcome.manifest)
+def _failed(path: Path, exc: BaseException, started: float, name: str | None = None) -> WorkloadRun:
+    code, message = describe_failure(exc)
+    return WorkloadRun(path, name or path.stem, code, time.monotonic() - started, error=message)
 
 
-def _backend_of(job_id: str, submission: Submission | None, block: str | None) -> BackendSpec:
+def _out_dirs(out: Path | None, paths: list[Path], several: bool) -> dict[Path, Path | None]:
+    """`--out DIR`: the run folder itself, or (several workloads) DIR/<workload stem>."""
+    if out is None:
+        return dict.fromkeys(paths)
+    return {path: out / path.stem if several else out for path in paths}
+
+
+def _command_name(plans: list[WorkloadPlan], paths: list[Path]) -> str:
+    """The flow's name: the workload's, or for several the folder they came from."""
+    if len(paths) == 1:
+        return plans[0].workload.name
+    parents = {path.parent.name for path in paths}
+    return parents.pop() if len(parents) == 1 and "" not in parents else "qprim-run"
+
+
+# ----- qprim fetch JOB_ID -----------------------------------------------------------------
+def fetch(
+    job_id: str,
+    *,
+    out: Path | None,
+    timeout: float | None,
+    block: str | None = None,
+    events: EventSink = ignore,
+) -> runs.SavedRun:
+    """Fetch a job by id, in any process: the journal says where it ran (or `block` does)."""
+    from qprim.backends import Backends
+    from qprim.backends.aer.execute import InProcess
+    from qprim.backends.aer.store import AerJobStore
+    from qprim.engine import Engine, Submitted
+    from qprim.flows.run import FetchCommand, fetch_command, log_event
+    from qprim.state.journal import Journal
+    from qprim.state.results import ResultStore
+
+    journal = Journal()
+    row = journal.by_job_id(job_id)
+    aer_store = AerJobStore(qprim_home() / "aer-jobs")
+    spec, account = _backend_of(job_id, row, block, aer_store)
+    deadline = deadline_after(timeout)
+    backends = Backends(aer_store, InProcess(), {spec.block: account} if account else {}, deadline)
+
+    def both(event: object) -> None:
+        events(event)  # type: ignore[arg-type]
+        log_event(event)  # type: ignore[arg-type]
+
+    engine = Engine(journal, backends, ResultStore(), events=both, deadline=deadline)
+    submitted = Submitted(
+        digest=row.digest if row else "",
+        label=job_id,
+        workload=row.workload if row else job_id,
+        backend=spec,
+        job_id=job_id,
+        submit="reused",
+        tag=row.tag if row else "",
+        session_id=row.session_id if row else None,
+        facts=tuple(row.pubs or ()) if row else (),
+    )
+
+    def finish(collected: Collected, flow_run: FlowRunRef) -> runs.SavedRun:
+        from qprim.assemble import fetched_record
+        from qprim.flows.artifacts import publish
+
+        data = engine.payload(spec.kind, job_id)
+        record, result = fetched_record(collected, row, data, flow_run)
+        folder = out or runs.RUNS_DIR / f"fetch-{job_id}"
+        runs.save_run(folder, record, data)
+        saved = runs.SavedRun(folder, result, record)
+        publish(saved)
+        return saved
+
+    return fetch_command(FetchCommand(submitted, engine, finish))
+
+
+def _backend_of(
+    job_id: str, row: Submission | None, block: str | None, aer_store: AerJobStore
+) -> tuple[BackendSpec, IBMAccount | None]:
+    from qprim.flows.blocks import resolve
+    from qprim.workload.types import BackendSpec
+
     if block is not None:
-        return BackendSpec(kind="ibm", name=None, block=block)
-    if submission is not None:
-        return BackendSpec(
-            kind=submission.backend_kind,
-            name=submission.backend_name,  # type: ignore[arg-type]
-            block=submission.block,
+        return resolve(BackendSpec(kind="ibm", name=None, block=block))
+    if row is not None:
+        spec = BackendSpec(
+            kind=row.backend_kind,  # type: ignore[arg-type]
+            name=row.backend_name,
+            block=row.block,
         )
-    if job_id.startswith("aer-"):
-        from qprim.backends.aer import AerBackend
-
-        store = AerBackend().store
-        job = store.get(job_id)
+        if row.backend_kind == "ibm":
+            return resolve(spec)
+        job = aer_store.get(job_id)
         if job is not None:
-            return BackendSpec(kind="aer", name=job.header["backend"], noise=job.header["noise"])
+            return replace(spec, noise=job.header["noise"]), None
+        return spec, None
+    job = aer_store.get(job_id) if job_id.startswith("aer-") else None
+    if job is not None:
+        return BackendSpec(kind="aer", name=job.header["backend"], noise=job.header["noise"]), None
     raise InputError(
         f"unknown job {job_id!r}: it is not in this machine's journal or Aer job store; "
         "for an IBM job submitted elsewhere, name the credentials with --block NAME"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,9 @@ from qiskit.quantum_info import SparsePauliOp
 from qiskit_aer import AerSimulator
 from qiskit_aer.primitives import EstimatorV2, SamplerV2
 
+from qprim.plan.jobs import JobSpec, Part
+from qprim.plan.prepare import Preparer
 from qprim.plan.split import executions, merge_pub_results, num_points, slice_pub
-from qprim.prepare import prepare_pubs
 from qprim.workload.pubs import pub_shape
 from qprim.workload.types import (
     BackendSpec,
@@ -108,8 +110,12 @@ def run(primitive: Primitive, specs: list[PubSpec]) -> list[PubResult]:
         digest="sha256:" + "0" * 64,
     )
     engine = SamplerV2(seed=11) if primitive == "sampler" else EstimatorV2()
-    prepared = prepare_pubs(workload, AerSimulator().target)
-    return [engine.run([p.pub]).result()[0] for p in prepared]
+    job = JobSpec(
+        workload, 1, 1, tuple(Part(i, spec) for i, spec in enumerate(specs)), workload.digest, "job"
+    )
+    aer = SimpleNamespace(kind="aer", name="aer_simulator", target=AerSimulator().target)
+    request, _ = Preparer().request(job, aer)  # type: ignore[arg-type]
+    return [engine.run([pub]).result()[0] for pub in request.pubs]
 
 
 def split_and_run(primitive: Primitive, spec: PubSpec, bounds: list[int]) -> list[PubResult]:

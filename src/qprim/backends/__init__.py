@@ -1,52 +1,52 @@
-"""Backends: one protocol (`Backend`), implemented for Aer and IBM Quantum."""
+"""Backends: one protocol (`Backend`), implemented for Aer and IBM Quantum, and the factory
+that opens the ones a command needs from configuration objects."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qprim.backends.base import Backend, FoundJob, JobMetrics, JobRequest, JobStatus
 
 if TYPE_CHECKING:
+    from qprim.backends.aer.execute import AerRunner
+    from qprim.backends.aer.store import AerJobStore
+    from qprim.backends.ibm import IBMAccount
     from qprim.workload.types import BackendSpec
 
 
-def resolve_spec(spec: BackendSpec) -> BackendSpec:
-    """Fill in what a workload left to its saved block (device, noise, seed), so that the
-    digest covers it. The workload's own values win."""
-    if spec.block is None:
-        return spec
-    from dataclasses import replace
+@dataclass
+class Backends:
+    """Opens each backend once per command. IBM accounts are keyed by block name (None:
+    Qiskit's own account discovery); the caller resolved blocks into accounts."""
 
-    from qprim import blocks
+    aer_store: AerJobStore
+    aer_runner: AerRunner
+    accounts: Mapping[str | None, IBMAccount] = field(default_factory=dict)
+    deadline: float | None = None
+    _open: dict[tuple[object, ...], Backend] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    if spec.kind == "ibm":
-        return replace(spec, name=spec.name or blocks.load_ibm_config(spec.block).backend)
-    config = blocks.load_aer_config(spec.block)
-    return replace(
-        spec,
-        name=spec.name or config.device,
-        noise=spec.noise or config.noise,
-        seed=spec.seed if spec.seed is not None else config.seed,
-    )
+    def __call__(self, spec: BackendSpec) -> Backend:
+        key = (spec.kind, spec.name, spec.noise, spec.seed, spec.block)
+        with self._lock:
+            if key not in self._open:
+                self._open[key] = self._make(spec)
+            return self._open[key]
+
+    def _make(self, spec: BackendSpec) -> Backend:
+        if spec.kind == "ibm":
+            from qprim.backends.ibm import IBMAccount, IBMBackend
+
+            account = self.accounts.get(spec.block) or IBMAccount(name=spec.block)
+            return IBMBackend(account, spec.name, spec.seed, self.deadline)
+        from qprim.backends.aer import AerBackend, AerSettings
+        from qprim.workload.types import AER_SIMULATOR
+
+        settings = AerSettings(spec.name or AER_SIMULATOR, spec.noise, spec.seed)
+        return AerBackend(settings, self.aer_store, self.aer_runner)
 
 
-def open_backend(spec: BackendSpec, deadline: float | None = None) -> Backend:
-    """The backend a workload's `backend:` section names; `deadline` bounds its calls."""
-    if spec.kind == "ibm":
-        from qprim.backends.ibm import IBMBackend
-
-        return IBMBackend(spec.name, spec.block, spec.seed, deadline)
-    from qprim.backends.aer import AerBackend
-
-    return AerBackend(name=spec.name or "aer_simulator", noise=spec.noise, seed=spec.seed)
-
-
-__all__ = [
-    "Backend",
-    "FoundJob",
-    "JobMetrics",
-    "JobRequest",
-    "JobStatus",
-    "open_backend",
-    "resolve_spec",
-]
+__all__ = ["Backend", "Backends", "FoundJob", "JobMetrics", "JobRequest", "JobStatus"]

@@ -1,17 +1,19 @@
 """The one protocol every backend implements, and the plain data it speaks.
 
-Backends know nothing of Prefect or YAML: they take ready PUBs and return results.
+Backends know nothing of Prefect, blocks or YAML: they are built from configuration
+objects, take ready PUBs and hand back results as RuntimeEncoder JSON (the bytes that
+are stored and saved).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from qiskit.primitives import PrimitiveResult
     from qiskit.transpiler import Target
 
     from qprim.workload.types import Primitive
@@ -27,6 +29,10 @@ class JobStatus(StrEnum):
     @property
     def final(self) -> bool:
         return self in (JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED)
+
+
+# Called with each status a job is seen in while qprim waits for it.
+StatusCallback = Callable[[JobStatus], None]
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,11 @@ class Backend(Protocol):
 
     kind: str
     name: str
+    # True where one submission can create several jobs (a client that retries POSTs):
+    # qprim then looks the tag up after every submit and keeps one job.
+    may_duplicate: bool
+    # True where jobs can be grouped in an execution mode (IBM batches and sessions).
+    supports_groups: bool
 
     @property
     def target(self) -> Target: ...
@@ -88,14 +99,18 @@ class Backend(Protocol):
     @property
     def num_qubits(self) -> int: ...
 
-    def submit(self, request: JobRequest) -> str: ...
+    def submit(self, request: JobRequest, session_id: str | None = None) -> str: ...
 
     def status(self, job_id: str) -> JobStatus: ...
 
-    def result(self, job_id: str, deadline: float | None = None) -> PrimitiveResult: ...
+    def result(self, job_id: str, deadline: float | None, on_status: StatusCallback) -> bytes: ...
 
     def metrics(self, job_id: str) -> JobMetrics: ...
 
     def find_by_tag(self, tag: str) -> list[FoundJob]: ...
 
     def cancel(self, job_id: str) -> None: ...
+
+    def open_group(self, mode: str) -> str: ...
+
+    def close_group(self, session_id: str) -> None: ...

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from qiskit import QuantumCircuit, qasm3
@@ -27,6 +28,11 @@ _RESOLVED_OPTIONS = ("default_shots", "default_precision")
 
 def workload_digest(w: Workload) -> str:
     """`sha256:` + 64 hex digits of the canonical form of `w`."""
+    return pubs_digest(w, w.pubs)
+
+
+def pubs_digest(w: Workload, pubs: Sequence[PubSpec]) -> str:
+    """The digest of running `pubs` with `w`'s settings: what one job of `w` carries."""
     document = {
         "digest_version": DIGEST_VERSION,
         "primitive": w.primitive,
@@ -42,7 +48,7 @@ def workload_digest(w: Workload) -> str:
             else False
         ),
         "options": {k: v for k, v in w.options.items() if k not in _RESOLVED_OPTIONS},
-        "pubs": [_pub(p) for p in w.pubs],
+        "pubs": [_pub(p) for p in pubs],
     }
     text = json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=repr

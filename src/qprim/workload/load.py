@@ -28,13 +28,21 @@ from qprim.workload.model import (
     FORMAT_VERSION,
     BackendModel,
     CircuitModel,
+    ExecutionModel,
     PubModel,
     WorkloadModel,
     parse_model,
 )
 from qprim.workload.pubs import build_pub
 from qprim.workload.source import SourceDoc, parse_yaml
-from qprim.workload.types import DEFAULT_SHOTS, Location, PubSpec, Workload, WorkloadError
+from qprim.workload.types import (
+    DEFAULT_SHOTS,
+    ExecutionSpec,
+    Location,
+    PubSpec,
+    Workload,
+    WorkloadError,
+)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 CIRCUIT_SUFFIXES = (".qasm", ".qpy")
@@ -97,6 +105,7 @@ def _from_yaml(text: str, shown: str, file: Path) -> Workload:
         pubs.append(pub)
         files.extend(pub_files)
     expect = build_expectations(model.expect, model.primitive, tuple(pubs), doc)
+    execution = _build_execution(model.execution, backend.kind, doc)
     return _finish(
         Workload(
             name=model.name or file.stem,
@@ -109,6 +118,7 @@ def _from_yaml(text: str, shown: str, file: Path) -> Workload:
             options=dict(model.options),
             tags=tuple(model.tags),
             expect=expect,
+            execution=execution,
             files=tuple(dict.fromkeys([file, *files])),
         )
     )
@@ -133,6 +143,21 @@ def _check_header(doc: SourceDoc) -> None:
             ("qprim",),
             f'unsupported format version {version!r}; this qprim reads "qprim: {FORMAT_VERSION}"',
         )
+
+
+def _build_execution(model: ExecutionModel, kind: str, doc: SourceDoc) -> ExecutionSpec:
+    if model.mode in ("batch", "session") and kind != "ibm":
+        raise doc.error(
+            ("execution", "mode"),
+            f"mode {model.mode} is an IBM Quantum execution mode; on {kind} use "
+            '"mode: auto" or "mode: job"',
+        )
+    return ExecutionSpec(
+        max_pubs_per_job=model.max_pubs_per_job,
+        max_executions_per_job=model.max_executions_per_job,
+        mode=model.mode,
+        where=doc.at(("execution",)),
+    )
 
 
 def _check_options(options: dict[str, Any], doc: SourceDoc) -> None:

@@ -75,6 +75,31 @@ class TranspileModel(StrictModel):
     seed: int | None = _field("a non-negative integer", "7", default=None, ge=0, strict=True)
 
 
+class ExecutionModel(StrictModel):
+    """How a workload becomes jobs: splitting limits and the IBM execution mode."""
+
+    max_pubs_per_job: int | None = _field(
+        "a positive integer: at most this many PUBs (or parts of one) per job",
+        "50",
+        default=None,
+        gt=0,
+        strict=True,
+    )
+    max_executions_per_job: int | None = _field(
+        "a positive integer: sampler shots x parameter points, estimator elements of the "
+        "broadcast shape; a larger PUB is split along its flattened sweep",
+        "200000",
+        default=None,
+        gt=0,
+        strict=True,
+    )
+    mode: Literal["auto", "job", "batch", "session"] = _field(
+        "auto, job, batch or session (IBM execution modes; auto: a batch for several jobs)",
+        "auto",
+        default="auto",
+    )
+
+
 class CircuitModel(StrictModel):
     """One named circuit: exactly one of `qasm3`, `qasm2`, `file`."""
 
@@ -231,6 +256,11 @@ class WorkloadModel(StrictModel):
         "primitive options", "{default_shots: 1000}", default_factory=dict
     )
     tags: list[str] = _field("a list of labels", "[demo, nightly]", default_factory=list)
+    execution: ExecutionModel = _field(
+        "how the workload is split into jobs and run",
+        "{max_executions_per_job: 200000, mode: auto}",
+        default_factory=ExecutionModel,
+    )
     circuits: dict[str, CircuitModel] = _field(
         "named circuits, at least one", "{bell: {file: bell.qasm}}", min_length=1
     )

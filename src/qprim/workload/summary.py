@@ -21,6 +21,11 @@ def summarize(w: Workload) -> dict[str, Any]:
         "transpile": asdict(w.transpile),
         "options": w.options,
         "tags": list(w.tags),
+        "execution": {
+            "max_pubs_per_job": w.execution.max_pubs_per_job,
+            "max_executions_per_job": w.execution.max_executions_per_job,
+            "mode": w.execution.mode,
+        },
         "pubs": [_pub(p) for p in w.pubs],
         "expect": [_expect(e) for e in w.expect],
     }

@@ -60,6 +60,21 @@ class TranspileSpec:
     seed: int | None = None
 
 
+ExecutionMode = Literal["auto", "job", "batch", "session"]
+
+
+@dataclass(frozen=True)
+class ExecutionSpec:
+    """`execution:`: limits that split the workload into jobs, and the IBM execution mode.
+
+    None means "the backend's own limit" (none on Aer, the service's on IBM)."""
+
+    max_pubs_per_job: int | None = None
+    max_executions_per_job: int | None = None
+    mode: ExecutionMode = "auto"
+    where: Location | None = None
+
+
 @dataclass(frozen=True)
 class PubSpec:
     """One PUB in the circuit's own (virtual) qubits, parameters bound by name."""
@@ -101,4 +116,5 @@ class Workload:
     options: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     expect: tuple[Expectation, ...] = ()
+    execution: ExecutionSpec = ExecutionSpec()
     files: tuple[Path, ...] = ()  # every file read (source first), copied into the run folder

@@ -1,0 +1,201 @@
+"""One workload's run, put together from its jobs: the merged `PrimitiveResult` (every
+PUB in workload order, a split PUB back in its original shape), its checks, its record.
+
+Prefect-free and engine-free: it reads the engine's outcome and the stored results. A
+workload whose every job is one unsplit job keeps that job's result bytes unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from qprim.errors import WaitingError, exit_code_of, worst
+from qprim.report.checks import evaluate
+from qprim.report.record import (
+    BackendRecord,
+    ExecutionRecord,
+    FlowRunRef,
+    JobRecord,
+    Metrics,
+    PointRange,
+    PubRecord,
+    RunRecord,
+    WorkloadRef,
+    package_versions,
+)
+from qprim.state import codec
+from qprim.workload.pubs import pub_shape
+
+if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
+
+    from qprim.engine import Collected, Outcome
+    from qprim.plan.jobs import JobSpec, WorkloadPlan
+    from qprim.state.journal import Submission
+    from qprim.workload.types import BackendSpec, Workload
+
+# The stored result of a job: (backend kind, job id) -> RuntimeEncoder JSON.
+Payloads = Callable[[str, str], bytes]
+
+
+@dataclass(frozen=True)
+class Assembled:
+    record: RunRecord
+    result: PrimitiveResult
+    result_json: bytes
+
+
+def assemble(
+    plan: WorkloadPlan, outcome: Outcome, payloads: Payloads, flow_run: FlowRunRef | None
+) -> Assembled:
+    """The workload's run; raises the worst error of its jobs if any job did not finish."""
+    _raise_worst(plan, outcome)
+    collected = [outcome.collected[job.digest] for job in plan.jobs]
+    kind = plan.workload.backend.kind
+    datas = [payloads(kind, done.submitted.job_id) for done in collected]
+    if len(plan.jobs) == 1 and plan.jobs[0].pubs == [p.index for p in plan.workload.pubs]:
+        result_json = datas[0]
+        result = codec.decode_result(result_json)
+    else:
+        result = _merged(plan, [codec.decode_result(data) for data in datas])
+        result_json = codec.encode(result)
+    w = plan.workload
+    record = RunRecord(
+        workload=WorkloadRef(name=w.name, digest=w.digest, source=str(w.source)),
+        primitive=w.primitive,
+        backend=backend_record(w.backend),
+        execution=ExecutionRecord(mode=plan.mode, session_id=_session(collected)),
+        jobs=[_job(job, done) for job, done in zip(plan.jobs, collected, strict=True)],
+        pubs=_pubs(w, collected),
+        expect=evaluate(w.expect, result),
+        flow_run=flow_run,
+        saved=datetime.now(UTC).isoformat(timespec="seconds"),
+        versions=package_versions(),
+    )
+    return Assembled(record, result, result_json)
+
+
+def fetched_record(
+    collected: Collected, row: Submission | None, data: bytes, flow_run: FlowRunRef
+) -> tuple[RunRecord, PrimitiveResult]:
+    """`qprim fetch JOB_ID`: the run of one job, known by its journal row if any."""
+    from qprim.report.facts import pub_records_from_result
+
+    result = codec.decode_result(data)
+    submitted = collected.submitted
+    primitive = (
+        row.primitive if row else ("estimator" if hasattr(result[0].data, "evs") else "sampler")
+    )
+    job = JobRecord(
+        job_id=submitted.job_id,
+        pubs=list(range(len(result))),
+        status=collected.status,
+        submit="reused",
+        result=collected.result,
+        part=row.part if row else 1,
+        parts=row.parts if row else 1,
+        mode=row.mode if row else "job",
+        session_id=submitted.session_id,
+        digest=row.digest if row else None,
+        tag=row.tag if row else None,
+        metrics=Metrics.model_validate(collected.metrics),
+    )
+    record = RunRecord(
+        workload=WorkloadRef(name=submitted.workload, digest=row.digest if row else None),
+        primitive=primitive,
+        backend=backend_record(submitted.backend),
+        execution=ExecutionRecord(mode=job.mode, session_id=submitted.session_id),
+        jobs=[job],
+        pubs=pub_records_from_result(result, submitted.facts),
+        flow_run=flow_run,
+        saved=datetime.now(UTC).isoformat(timespec="seconds"),
+        versions=package_versions(),
+    )
+    return record, result
+
+
+def backend_record(spec: BackendSpec) -> BackendRecord:
+    return BackendRecord(
+        kind=spec.kind, name=spec.name, noise=spec.noise, seed=spec.seed, block=spec.block
+    )
+
+
+def _raise_worst(plan: WorkloadPlan, outcome: Outcome) -> None:
+    errors = [outcome.errors[job.digest] for job in plan.jobs if job.digest in outcome.errors]
+    if not errors:
+        return
+    code = worst([exit_code_of(error) for error in errors])
+    error = next(error for error in errors if exit_code_of(error) == code)
+    if isinstance(error, WaitingError):
+        # every job of the workload that exists keeps running: say all of them
+        error.job_ids = outcome.job_ids([job.digest for job in plan.jobs])
+    raise error
+
+
+def _merged(plan: WorkloadPlan, results: list[PrimitiveResult]) -> PrimitiveResult:
+    from qiskit.primitives import PrimitiveResult
+
+    from qprim.plan.split import merge_pub_results
+
+    pieces: dict[int, list[tuple[int, Any]]] = {}
+    for job, result in zip(plan.jobs, results, strict=True):
+        for part, pub_result in zip(job.parts, result, strict=True):
+            start = part.points[0] if part.points else 0
+            pieces.setdefault(part.pub, []).append((start, pub_result))
+    merged = []
+    for pub in plan.workload.pubs:
+        ordered = [pub_result for _, pub_result in sorted(pieces[pub.index], key=lambda p: p[0])]
+        merged.append(merge_pub_results(ordered, pub_shape(pub)))
+    return PrimitiveResult(merged, metadata={"version": 2})
+
+
+def _job(job: JobSpec, done: Collected) -> JobRecord:
+    submitted = done.submitted
+    return JobRecord(
+        job_id=submitted.job_id,
+        pubs=job.pubs,
+        points=[
+            PointRange(pub=part.pub, start=part.points[0], stop=part.points[1])
+            for part in job.parts
+            if part.points
+        ],
+        status=done.status,
+        submit=submitted.submit,
+        result=done.result,
+        part=job.number,
+        parts=job.count,
+        mode=job.mode,
+        session_id=submitted.session_id,
+        digest=job.digest,
+        tag=submitted.tag,
+        metrics=Metrics.model_validate(done.metrics),
+    )
+
+
+def _pubs(w: Workload, collected: list[Collected]) -> list[PubRecord]:
+    """Each PUB as submitted: its depth and size come from what its job recorded."""
+    facts: dict[int, dict[str, Any]] = {}
+    for done in collected:
+        for fact in done.submitted.facts:
+            facts.setdefault(int(fact["pub"]), fact)  # type: ignore[call-overload]
+    return [
+        PubRecord(
+            index=pub.index,
+            circuit=pub.circuit_name,
+            shape=list(pub_shape(pub)),
+            depth=facts.get(pub.index, {}).get("depth"),
+            size=facts.get(pub.index, {}).get("size"),
+            shots=pub.shots,
+            precision=pub.precision,
+        )
+        for pub in w.pubs
+    ]
+
+
+def _session(collected: list[Collected]) -> str | None:
+    return next(
+        (done.submitted.session_id for done in collected if done.submitted.session_id), None
+    )

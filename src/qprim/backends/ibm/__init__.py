@@ -1,0 +1,271 @@
+"""IBM Quantum through the native qiskit-ibm-runtime client (no hand-written REST).
+
+Built from an `IBMAccount` (which a qprim block produces, or which is empty so that
+Qiskit's own account discovery applies). Every client call runs under qprim's deadline,
+and every client exception leaves as a qprim error (see `errors`). The client's
+deprecation warnings are never shown to the user. Batches and sessions are the
+client's own `Batch`/`Session` objects passed as `mode=`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import SecretStr
+
+from qprim.backends.base import FoundJob, JobMetrics, JobRequest, JobStatus, StatusCallback
+from qprim.backends.ibm.errors import client_errors
+from qprim.deadline import call_before, remaining
+from qprim.errors import DeadlineError, InputError, JobFailedError
+from qprim.state import codec
+
+if TYPE_CHECKING:
+    from qiskit.transpiler import Target
+
+T = TypeVar("T")
+
+# The client's states, as qprim names them.
+STATUS = {
+    "INITIALIZING": JobStatus.QUEUED,
+    "VALIDATING": JobStatus.QUEUED,
+    "QUEUED": JobStatus.QUEUED,
+    "RUNNING": JobStatus.RUNNING,
+    "DONE": JobStatus.DONE,
+    "ERROR": JobStatus.ERROR,
+    "CANCELLED": JobStatus.CANCELLED,
+}
+FIRST_POLL_S = 0.5
+MAX_POLL_S = 10.0
+
+
+@dataclass(frozen=True)
+class IBMAccount:
+    """How to reach IBM Quantum. No token: Qiskit's own account discovery (saved account,
+    QISKIT_IBM_* variables). `name` identifies the account in caches and records."""
+
+    name: str | None = None
+    token: SecretStr | None = None
+    instance: str | None = None
+    channel: str = "ibm_quantum_platform"
+    url: str | None = None
+    iam_url: str | None = None
+
+    def service_kwargs(self) -> dict[str, Any]:
+        if self.token is None:
+            return {}
+        kwargs: dict[str, Any] = {
+            "channel": self.channel,
+            "token": self.token.get_secret_value(),
+            "instance": self.instance,
+        }
+        if self.url:
+            api = self.url.rstrip("/") + "/api/v1"
+            kwargs.update(url=self.url, url_resolver=lambda *args, **kw: api)
+        return kwargs
+
+    def client_environment(self) -> dict[str, str]:
+        """Settings the client reads only from the environment: its IAM host, and (for a
+        private endpoint) no IBM Cloud instance search. Applied by the caller."""
+        env: dict[str, str] = {}
+        if self.iam_url:
+            env["IAM_URL"] = self.iam_url
+        if self.url:
+            env["QISKIT_FUNCTIONS_EXPERIMENTAL"] = "1"
+        return env
+
+
+# Per process: the client per account, the device per (account, name), the open
+# batch/session objects by id. Constructing each costs HTTP round trips.
+_SERVICES: dict[str | None, Any] = {}
+_DEVICES: dict[tuple[str | None, str], Any] = {}
+_GROUPS: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+@contextmanager
+def quiet_client() -> Iterator[None]:
+    """The client warns about its own deprecations; that is qprim's business, not the user's."""
+    with warnings.catch_warnings():
+        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+            warnings.simplefilter("ignore", category)
+        yield
+
+
+class IBMBackend:
+    kind = "ibm"
+    may_duplicate = True  # the client retries a POST that got a 5xx: two jobs may exist
+    supports_groups = True
+
+    def __init__(
+        self,
+        account: IBMAccount,
+        name: str | None,
+        seed: int | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        self.account = account
+        self.seed = seed
+        self.deadline = deadline
+        self.name = name or ""
+
+    @property
+    def service(self) -> Any:
+        """One client per account and process: constructing it costs an IAM round trip."""
+        with _LOCK:
+            if self.account.name not in _SERVICES:
+                from qiskit_ibm_runtime import QiskitRuntimeService
+
+                kwargs = self.account.service_kwargs()
+                with quiet_client():
+                    _SERVICES[self.account.name] = self._call(
+                        lambda: QiskitRuntimeService(**kwargs), "connecting to IBM Quantum"
+                    )
+            return _SERVICES[self.account.name]
+
+    @property
+    def device(self) -> Any:
+        if not self.name:
+            raise InputError(
+                "no IBM device named: set backend.name in the workload, or save a default on "
+                "the block with `qprim blocks create ibm NAME --backend DEVICE`"
+            )
+        key = (self.account.name, self.name)
+        service = self.service
+        with _LOCK:
+            if key not in _DEVICES:
+                _DEVICES[key] = self._call(
+                    lambda: service.backend(self.name), f"IBM device {self.name}"
+                )
+            return _DEVICES[key]
+
+    @property
+    def target(self) -> Target:
+        return self.device.target
+
+    @property
+    def num_qubits(self) -> int:
+        return self.device.num_qubits
+
+    def submit(self, request: JobRequest, session_id: str | None = None) -> str:
+        mode = self.device if session_id is None else self._group(session_id)
+        with quiet_client():
+            from qiskit_ibm_runtime import EstimatorV2, SamplerV2
+
+            primitive_class = SamplerV2 if request.primitive == "sampler" else EstimatorV2
+            primitive = primitive_class(mode=mode, options=self._options(request))
+            job = self._call(lambda: primitive.run(request.pubs), "submitting the job")
+        return job.job_id()
+
+    def status(self, job_id: str) -> JobStatus:
+        job = self._job(job_id)
+        return STATUS[str(self._call(job.status, "job status", job_id))]
+
+    def result(self, job_id: str, deadline: float | None, on_status: StatusCallback) -> bytes:
+        """Poll with backoff until the job is final (or the deadline passes), then read it."""
+        deadline = self.deadline if deadline is None else deadline
+
+        def call(what: str, call: Callable[[], T]) -> T:
+            return self._call(call, what, job_id, deadline)
+
+        job = call(f"job {job_id}", lambda: self.service.job(job_id))
+        pause = FIRST_POLL_S
+        while (status := STATUS[str(call("job status", job.status))]) in (
+            JobStatus.QUEUED,
+            JobStatus.RUNNING,
+        ):
+            on_status(status)
+            left = remaining(deadline)
+            if left is not None and left <= 0:
+                raise DeadlineError(f"job {job_id} is still {status.value}", (job_id,))
+            time.sleep(pause if left is None else min(pause, left))
+            pause = min(pause * 1.5, MAX_POLL_S)
+        on_status(status)
+        if status is JobStatus.CANCELLED:
+            raise JobFailedError(f"IBM job {job_id} was cancelled")
+        if status is JobStatus.ERROR:
+            reason = call("job error", job.error_message)
+            raise JobFailedError(f"IBM job {job_id} failed: {reason}")
+        with quiet_client():
+            return codec.encode(call("the job's result", job.result))
+
+    def metrics(self, job_id: str) -> JobMetrics:
+        metrics = self._call(self._job(job_id).metrics, "job metrics", job_id)
+        stamps = metrics.get("timestamps") or {}
+        usage = metrics.get("usage") or {}
+        return JobMetrics(
+            created=stamps.get("created"),
+            started=stamps.get("running"),
+            finished=stamps.get("finished"),
+            quantum_s=usage.get("quantum_seconds"),
+        )
+
+    def find_by_tag(self, tag: str) -> list[FoundJob]:
+        jobs = self._call(
+            lambda: self.service.jobs(job_tags=[tag], backend_name=self.name or None, limit=None),
+            "searching jobs by tag",
+        )
+        return [
+            FoundJob(
+                job.job_id(),
+                STATUS[str(self._call(job.status, "job status", job.job_id()))],
+                job.creation_date.isoformat() if job.creation_date else None,
+            )
+            for job in jobs
+        ]
+
+    def cancel(self, job_id: str) -> None:
+        self._call(self._job(job_id).cancel, "cancelling the job", job_id)
+
+    def open_group(self, mode: str) -> str:
+        """A new batch or (dedicated) session on the device; its id."""
+        with quiet_client():
+            from qiskit_ibm_runtime import Batch, Session
+
+            group_class = Batch if mode == "batch" else Session
+            group = self._call(lambda: group_class(backend=self.device), f"opening a {mode}")
+        session_id = str(group.session_id)
+        _GROUPS[session_id] = group
+        return session_id
+
+    def close_group(self, session_id: str) -> None:
+        """No more jobs in this batch/session; the ones in it run to the end."""
+        group = self._group(session_id)
+        self._call(group.close, f"closing {session_id}")
+
+    def _group(self, session_id: str) -> Any:
+        if session_id not in _GROUPS:
+            from qiskit_ibm_runtime import Session
+
+            with quiet_client():
+                _GROUPS[session_id] = self._call(
+                    lambda: Session.from_id(session_id, self.service), f"reopening {session_id}"
+                )
+        return _GROUPS[session_id]
+
+    def _job(self, job_id: str) -> Any:
+        return self._call(lambda: self.service.job(job_id), f"job {job_id}", job_id)
+
+    def _options(self, request: JobRequest) -> dict[str, Any]:
+        options = dict(request.options)
+        environment = dict(options.get("environment") or {})
+        environment["job_tags"] = [*environment.get("job_tags", []), *request.tags]
+        options["environment"] = environment
+        if self.seed is not None:
+            options["simulator"] = {**(options.get("simulator") or {}), "seed_simulator": self.seed}
+        return options
+
+    def _call(
+        self,
+        call: Callable[[], T],
+        what: str,
+        job_id: str | None = None,
+        deadline: float | None = None,
+    ) -> T:
+        with client_errors(what):
+            return call_before(deadline or self.deadline, call, what, job_id)

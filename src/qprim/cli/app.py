@@ -1,0 +1,53 @@
+"""The `qprim` command line: the Typer app and its command groups.
+
+Heavy packages (prefect, qiskit) are imported inside the commands, never here, so
+`qprim --help` stays instant.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from qprim import __version__
+from qprim.cli.blocks import blocks_app
+from qprim.cli.emulator import emulator_app
+from qprim.cli.jobs import fetch, jobs
+from qprim.cli.run import run, schema, validate
+from qprim.cli.show import show_command
+
+app = typer.Typer(
+    name="qprim",
+    help="Run Qiskit primitive workloads reliably: never submit twice, never lose a result.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(run)
+app.command()(validate)
+app.command()(fetch)
+app.command()(jobs)
+app.command(name="show")(show_command)
+app.command()(schema)
+app.add_typer(blocks_app, name="blocks")
+app.add_typer(emulator_app, name="emulator")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"qprim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Run Qiskit primitive workloads reliably."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,261 @@
+"""Rich output on stderr: metrics, cache status, counts, expectation values, journal.
+
+Display only: every number comes from a run record or `qprim.report.facts`, never
+computed here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from rich import box
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+from rich.text import Text
+
+from qprim.errors import EXIT_CODES, ExitCode
+from qprim.report import facts
+from qprim.report.facts import point_label
+from qprim.report.record import RunRecord
+
+if TYPE_CHECKING:
+    from qiskit.primitives import PrimitiveResult
+
+    from qprim.runner import WorkloadRun
+    from qprim.state.journal import Submission
+
+
+def stderr_console() -> Console:
+    """The console for everything qprim shows; qprim's own warnings are printed on it too."""
+    console = Console(stderr=True)
+    logger = logging.getLogger("qprim")
+    if not logger.handlers:
+        logger.addHandler(RichHandler(console=console, show_time=False, show_path=False))
+        logger.propagate = False  # Prefect's console handler is silenced (prefect_env)
+    return console
+
+
+def show_run(console: Console, record: RunRecord, result: PrimitiveResult) -> None:
+    console.print(metrics_table(record))
+    console.print(pubs_table(record))
+    console.print(cache_table(record))
+    if record.workload.digest:
+        console.print(f"digest: {record.workload.digest}", soft_wrap=True)
+    if record.primitive == "sampler":
+        console.print(counts_table(result))
+    else:
+        console.print(evs_table(result))
+    if record.expect:
+        console.print(checks_table(record))
+
+
+def checks_table(record: RunRecord) -> Table:
+    """The `expect:` checks of a run and their verdicts."""
+    checks = record.expect
+    failed = len(record.failed_checks)
+    table = new_table("checks", caption=f"{len(checks) - failed} passed, {failed} failed")
+    for header in ("#", "pub", "kind", "result", "detail"):
+        table.add_column(header, justify="right" if header in ("#", "pub") else "left")
+    for number, check in enumerate(checks):
+        table.add_row(
+            str(number),
+            str(check.pub),
+            check.kind,
+            "[green]passed[/]" if check.passed else "[bold red]FAILED[/]",
+            Text(check.detail),
+        )
+    return table
+
+
+def metrics_table(record: RunRecord) -> Table:
+    """Per job: its part, status and timing (full timestamps are in run.json)."""
+    title = f"job metrics: {record.workload.name} on {record.backend.label}"
+    if record.execution.mode != "job":
+        session = record.execution.session_id or "-"
+        title += f" ({record.execution.mode} {session})"
+    table = new_table(title)
+    columns = ["created", "started", "finished", "queue_s", "run_s"]
+    if any(job.metrics.quantum_s is not None for job in record.jobs):
+        columns.append("quantum_s")  # usage that IBM Quantum bills
+    several = len(record.jobs) > 1
+    headers = ["job id", *(["part"] if several else []), "status", *columns]
+    for header in headers:
+        table.add_column(
+            header.replace("_s", " s"),
+            justify="right" if "_s" in header else "left",
+            overflow="fold",
+        )
+    for job in record.jobs:
+        metrics = job.metrics.model_dump()
+        cells = [
+            _clock(metrics.get(key))
+            if key in ("created", "started", "finished")
+            else _cell(metrics.get(key))
+            for key in columns
+        ]
+        part = [f"{job.part}/{job.parts}"] if several else []
+        table.add_row(job.job_id, *part, job.status, *cells)
+    return table
+
+
+def pubs_table(record: RunRecord) -> Table:
+    """Per PUB: what was submitted, after transpilation."""
+    table = new_table("pubs")
+    for header in ("pub", "circuit", "shape", "depth", "size", "shots / precision"):
+        table.add_column(header, justify="left" if header == "circuit" else "right")
+    for pub in record.pubs:
+        load = pub.shots if record.primitive == "sampler" else pub.precision
+        table.add_row(
+            str(pub.index),
+            pub.circuit or "-",
+            point_label(pub.shape),
+            _cell(pub.depth),
+            _cell(pub.size),
+            _cell(load if load is not None else "default"),
+        )
+    return table
+
+
+def cache_table(record: RunRecord) -> Table:
+    table = new_table("cache")
+    for header in ("job id", "pubs", "submit", "result"):
+        table.add_column(header, overflow="fold")
+    for job in record.jobs:
+        table.add_row(
+            job.job_id,
+            facts.pubs_label(job),
+            _cache_word(job.submit, new="new"),
+            _cache_word(job.result, new="fetched"),
+        )
+    return table
+
+
+def counts_table(result: PrimitiveResult) -> Table:
+    table = new_table("counts (top outcomes)")
+    for header in ("pub", "register", "point", "shots", "top outcomes", "distinct"):
+        table.add_column(header, justify="right" if header in ("pub", "shots") else "left")
+    for row in facts.top_counts(result):
+        top = "  ".join(f"{key}: {count} ({share:.1%})" for key, count, share in row["top"])
+        table.add_row(
+            str(row["pub"]),
+            row["register"],
+            point_label(row["point"]),
+            str(row["shots"]),
+            top,
+            str(row["distinct"]),
+        )
+    return table
+
+
+def evs_table(result: PrimitiveResult) -> Table:
+    table = new_table("expectation values")
+    for header in ("pub", "index", "value", "std"):
+        table.add_column(header, justify="right")
+    for row in facts.expectation_values(result):
+        table.add_row(
+            str(row["pub"]), point_label(row["point"]), f"{row['ev']:+.6f}", f"{row['std']:.6f}"
+        )
+    return table
+
+
+def batch_table(runs: list[WorkloadRun]) -> Table:
+    """One line per workload of a multi-workload run."""
+    table = new_table("summary")
+    for header in ("workload", "status", "jobs", "cache", "checks", "time s"):
+        table.add_column(header, justify="right" if header == "time s" else "left", overflow="fold")
+    for run in runs:
+        record = run.saved.record if run.saved else None
+        jobs = record.jobs if record else []
+        checks = record.expect if record else []
+        passed = sum(check.passed for check in checks)
+        word = EXIT_CODES[ExitCode(run.exit_code)].status
+        table.add_row(
+            run.name,
+            f"[green]{word}[/]" if run.exit_code == ExitCode.OK else f"[red]{word}[/]",
+            ", ".join(job.job_id for job in jobs) or "-",
+            ", ".join(f"{job.submit}/{job.result}" for job in jobs) or "-",
+            f"{passed}/{len(checks)}" if checks else "-",
+            f"{run.seconds:.1f}",
+        )
+    return table
+
+
+def journal_table(submissions: list[Submission]) -> Table:
+    table = new_table("recorded submissions")
+    for header in ("when", "workload", "part", "job id", "backend", "mode", "state", "status"):
+        table.add_column(header, overflow="fold")
+    for sub in submissions:
+        mode = sub.mode if sub.session_id is None else f"{sub.mode} {sub.session_id}"
+        table.add_row(
+            sub.created,
+            sub.workload,
+            f"{sub.part}/{sub.parts}",
+            sub.job_id or "-",
+            f"{sub.backend_kind}:{sub.backend_name}",
+            mode,
+            sub.state,
+            sub.status or "-",
+        )
+    return table
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    """`qprim validate`: what would run."""
+    backend = summary["backend"]
+    table = new_table(
+        f"{summary['name']}: {summary['primitive']} on {backend['kind']}:{backend['name']}",
+        caption=summary["digest"],
+    )
+    for header in (
+        "pub",
+        "circuit",
+        "qubits",
+        "depth",
+        "parameters",
+        "shape",
+        "shots / observables",
+    ):
+        table.add_column(header)
+    for pub in summary["pubs"]:
+        load = pub.get("shots") if summary["primitive"] == "sampler" else pub.get("observables")
+        table.add_row(
+            str(pub["index"]),
+            pub["circuit"],
+            str(pub["qubits"]),
+            str(pub["depth"]),
+            ", ".join(pub.get("parameters") or []) or "-",
+            point_label(pub.get("shape") or []),
+            _cell(load),
+        )
+    return table
+
+
+def new_table(title: str, caption: str | None = None) -> Table:
+    return Table(
+        title=title,
+        caption=caption,
+        title_justify="left",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+    )
+
+
+def _cache_word(value: str, *, new: str) -> str:
+    return f"[yellow]{value}[/]" if value == new else f"[green]{value}[/]"
+
+
+def _clock(timestamp: str | None) -> str:
+    """HH:MM:SS of an ISO timestamp: enough on screen, the date is in run.json."""
+    return timestamp[11:19] if timestamp else "-"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)

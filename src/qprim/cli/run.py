@@ -1,0 +1,152 @@
+"""`qprim run`, `qprim validate`, `qprim schema`: workloads in, runs out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from qprim.cli.common import JsonOpt, handles_errors, print_json
+from qprim.cli.options import (
+    BackendOpt,
+    NoiseOpt,
+    ObservableOpt,
+    OutOpt,
+    PrimitiveChoice,
+    PrimitiveOpt,
+    SeedOpt,
+    ShotsOpt,
+    TimeoutOpt,
+    VerboseOpt,
+    circuit_file_flags,
+)
+
+if TYPE_CHECKING:
+    from qprim.runner import WorkloadRun
+
+FileArg = Annotated[Path, typer.Argument(help="A workload: .yaml/.yml, .qpy or .qasm file.")]
+
+
+@handles_errors
+def run(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Workloads: .yaml/.yml, .qpy or .qasm files, folders, or globs."),
+    ],
+    out: OutOpt = None,
+    refresh: Annotated[
+        bool, typer.Option(help="Submit anew even if this work ran before.")
+    ] = False,
+    timeout: TimeoutOpt = None,
+    json_out: JsonOpt = False,
+    junit: Annotated[
+        Path | None, typer.Option("--junit", help="Write a JUnit XML report here (for CI).")
+    ] = None,
+    shots: ShotsOpt = None,
+    primitive: PrimitiveOpt = PrimitiveChoice.sampler,
+    backend: BackendOpt = None,
+    seed: SeedOpt = None,
+    noise: NoiseOpt = False,
+    observable: ObservableOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run workloads: submit every job (each at most once), wait for all of them together,
+    save a run folder per workload, show the results.
+
+    Every input error of every workload is reported before anything is submitted; one
+    workload that fails does not stop the others, and the exit code is the worst of theirs.
+    """
+    from qprim.flows.env import configure_prefect
+
+    configure_prefect(verbose)
+    from qprim import runner
+    from qprim.cli.progress import Progress
+    from qprim.cli.render import batch_table, show_run, stderr_console
+    from qprim.errors import worst
+
+    console = stderr_console()
+    flags = circuit_file_flags(primitive, shots, backend, seed, noise, observable)
+    with Progress(console) as progress:
+        runs = runner.run(runner.RunRequest(files, flags, out, refresh, timeout, progress))
+    for workload_run in runs:
+        if workload_run.saved is None:
+            console.print(workload_run.error, markup=False, highlight=False, soft_wrap=True)
+            continue
+        show_run(console, workload_run.saved.record, workload_run.saved.result)
+        console.print(f"saved to [bold]{workload_run.saved.path}[/]")
+    several = len(runs) > 1
+    if several:
+        console.print(batch_table(runs))
+    if junit is not None:
+        _write_junit(junit, runs)
+    if json_out:
+        documents = [_run_document(workload_run) for workload_run in runs]
+        print_json(documents if several else documents[0])
+    raise typer.Exit(worst([workload_run.exit_code for workload_run in runs]))
+
+
+def _run_document(workload_run: WorkloadRun) -> dict[str, Any]:
+    """run.json of a workload that ran; its error otherwise."""
+    if workload_run.saved is not None:
+        return workload_run.saved.record.document()
+    return {
+        "workload": {"source": str(workload_run.source)},
+        "exit_code": int(workload_run.exit_code),
+        "error": workload_run.error,
+    }
+
+
+def _write_junit(path: Path, runs: list[WorkloadRun]) -> None:
+    from qprim.report.junit import JunitRun, write_junit
+
+    write_junit(
+        path,
+        [
+            JunitRun(
+                workload=workload_run.name,
+                source=str(workload_run.source),
+                record=workload_run.saved.record if workload_run.saved else None,
+                exit_code=workload_run.exit_code,
+                error=workload_run.error,
+                seconds=workload_run.seconds,
+            )
+            for workload_run in runs
+        ],
+    )
+
+
+@handles_errors
+def validate(
+    file: FileArg,
+    json_out: JsonOpt = False,
+    shots: ShotsOpt = None,
+    primitive: PrimitiveOpt = PrimitiveChoice.sampler,
+    backend: BackendOpt = None,
+    seed: SeedOpt = None,
+    noise: NoiseOpt = False,
+    observable: ObservableOpt = None,
+) -> None:
+    """Check a workload and show what would run (PUBs, shapes, jobs, digest); submit nothing."""
+    from qprim.cli.render import stderr_console, summary_table
+    from qprim.runner import check
+    from qprim.workload import summarize
+
+    plan = check(file, circuit_file_flags(primitive, shots, backend, seed, noise, observable))
+    summary = summarize(plan.workload)
+    summary["jobs"] = [
+        {"part": job.number, "digest": job.digest, "pubs": job.pubs} for job in plan.jobs
+    ]
+    summary["execution"]["resolved_mode"] = plan.mode
+    if json_out:
+        print_json(summary)
+    else:
+        stderr_console().print(summary_table(summary))
+
+
+@handles_errors
+def schema() -> None:
+    """Print the JSON Schema of the workload format."""
+    from qprim.workload import workload_json_schema
+
+    print_json(workload_json_schema())

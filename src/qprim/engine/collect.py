@@ -1,0 +1,64 @@
+"""Get a submitted job's result: from the result store when it is there and whole (no
+backend call), else by waiting for the job and reading it, storing it the moment it
+arrives.
+
+The result is stored first, then recorded in the journal with its digest: a crash
+between the two leaves a stored result that verifies against the digest written beside
+it, never a journal entry that claims a result which is not there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from qprim.backends.base import JobStatus
+from qprim.errors import JobFailedError
+from qprim.state.codec import sha256
+
+if TYPE_CHECKING:
+    from qprim.engine.core import Engine
+    from qprim.engine.submit import Submitted
+
+
+@dataclass(frozen=True)
+class Collected:
+    """A job's outcome (small): its result stays in the result store, by job id."""
+
+    submitted: Submitted
+    status: str
+    result: Literal["fetched", "cached"]
+    sha256: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+def collect(engine: Engine, submitted: Submitted) -> Collected:
+    kind, job_id = submitted.backend.kind, submitted.job_id
+    row = engine.journal.by_job_id(job_id)
+    stored = engine.results.get(kind, job_id, row.result_sha256 if row else None)
+    if stored is not None:
+        engine.remember(job_id, stored)
+        engine.emit_for(submitted, "cached", detail="restored from the result store")
+        metrics = (row.metrics if row else None) or {}
+        return Collected(submitted, JobStatus.DONE.value, "cached", sha256(stored), metrics)
+    backend = engine.backends(submitted.backend)
+    seen: list[JobStatus] = []
+
+    def on_status(status: JobStatus) -> None:
+        if not seen or seen[-1] != status:
+            seen.append(status)
+            engine.journal.record_status(job_id, status.value)
+            engine.emit_for(submitted, "status", status=status.value)
+
+    try:
+        data = backend.result(job_id, engine.deadline, on_status)
+    except JobFailedError as exc:
+        engine.emit_for(submitted, "failed", detail=str(exc))
+        raise
+    engine.fault("fetched", submitted)
+    saved = engine.results.put(kind, job_id, data)
+    metrics = backend.metrics(job_id).as_dict()
+    engine.journal.record_result(job_id, sha256=saved.sha256, size=saved.size, metrics=metrics)
+    engine.remember(job_id, data)
+    engine.emit_for(submitted, "fetched", detail=f"{saved.size} bytes stored")
+    return Collected(submitted, JobStatus.DONE.value, "fetched", saved.sha256, metrics)

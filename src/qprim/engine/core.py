@@ -1,0 +1,208 @@
+"""The engine: for every JobSpec of a command, claim and submit its job, then wait for and
+fetch all of them at once, saving each result the moment it arrives.
+
+Prefect-free: the journal, the backends, the result store and the way each step runs
+(`Steps`: directly, or as a Prefect task run) are passed in, so the whole of it can be
+tested in milliseconds with fakes, and a fault can be injected at every crash point.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from qprim.engine import collect as collecting
+from qprim.engine import submit as submitting
+from qprim.engine.events import Event, EventKind, EventSink, ignore
+from qprim.engine.groups import Groups
+from qprim.engine.threads import spawn
+from qprim.errors import DeadlineError, Interrupted
+from qprim.plan.prepare import Preparer
+
+if TYPE_CHECKING:
+    from qprim.backends.base import Backend
+    from qprim.engine.collect import Collected
+    from qprim.engine.submit import Submitted
+    from qprim.plan.jobs import JobSpec, WorkloadPlan
+    from qprim.state.journal import Journal
+    from qprim.state.results import ResultStore
+    from qprim.workload.types import BackendSpec
+
+# Called at each crash point ("claimed", "accepted", "fetched") with the JobSpec or the
+# submitted job; tests make it raise to prove nothing is lost or submitted twice.
+FaultPoint = Callable[[str, object], None]
+SUBMIT_THREADS = 4
+POLL_S = 0.2
+# the steps enforce the deadline themselves; this is the last resort for one that can't
+DEADLINE_GRACE_S = 10.0
+
+
+def no_fault(point: str, subject: object) -> None:
+    """No fault injected."""
+
+
+class Steps(Protocol):
+    """How the engine's two steps run: directly, or wrapped (e.g. as Prefect task runs)."""
+
+    def submit(self, job: JobSpec) -> Submitted: ...
+
+    def collect(self, submitted: Submitted) -> Collected: ...
+
+
+@dataclass
+class Outcome:
+    """Per JobSpec digest: its submitted job, its collected result, or what went wrong."""
+
+    submitted: dict[str, Submitted] = field(default_factory=dict)
+    collected: dict[str, Collected] = field(default_factory=dict)
+    errors: dict[str, BaseException] = field(default_factory=dict)
+
+    def job_ids(self, digests: list[str] | None = None) -> tuple[str, ...]:
+        chosen = self.submitted if digests is None else {d: self.submitted[d] for d in digests}
+        return tuple(s.job_id for d, s in chosen.items() if d in self.submitted)
+
+
+class Engine:
+    def __init__(
+        self,
+        journal: Journal,
+        backends: Callable[[BackendSpec], Backend],
+        results: ResultStore,
+        *,
+        preparer: Preparer | None = None,
+        events: EventSink = ignore,
+        fault: FaultPoint = no_fault,
+        deadline: float | None = None,
+        refresh: bool = False,
+    ) -> None:
+        self.journal = journal
+        self.backends = backends
+        self.results = results
+        self.preparer = preparer or Preparer()
+        self.events = events
+        self.fault = fault
+        self.deadline = deadline
+        self.refresh = refresh
+        self.groups = Groups(self, [])
+        self._jobs: dict[str, JobSpec] = {}
+        self._payloads: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    # ----- the two steps (what the Prefect tasks wrap) ---------------------------------
+    def submit(self, job: JobSpec) -> Submitted:
+        return submitting.submit(self, job)
+
+    def collect(self, submitted: Submitted) -> Collected:
+        return collecting.collect(self, submitted)
+
+    def job(self, digest: str) -> JobSpec:
+        """A JobSpec of the running command by its digest (task wrappers pass digests)."""
+        return self._jobs[digest]
+
+    # ----- everything at once ----------------------------------------------------------
+    def run(self, plans: list[WorkloadPlan], steps: Steps | None = None) -> Outcome:
+        """Submit every job, then wait for all of them; one failing stops none of the others."""
+        steps = steps or self
+        self.groups = Groups(self, plans)
+        self._jobs = {job.digest: job for plan in plans for job in plan.jobs}
+        gate = threading.BoundedSemaphore(SUBMIT_THREADS)
+
+        def submit_one(job: JobSpec) -> Submitted:
+            with gate:
+                return steps.submit(job)
+
+        submits: dict[Future[Submitted], JobSpec] = {
+            spawn(lambda job=job: submit_one(job), f"qprim-submit-{job.label}"): job
+            for job in self._jobs.values()
+        }
+        collects: dict[Future[Collected], JobSpec] = {}
+        outcome = Outcome()
+        try:
+            while submits or collects:
+                done, _ = wait([*submits, *collects], timeout=POLL_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    if future in submits:
+                        job = submits.pop(future)  # type: ignore[arg-type]
+                        self._submitted(job, future, outcome, steps, collects, plans)
+                    else:
+                        job = collects.pop(future)  # type: ignore[arg-type]
+                        self._collected(job, future, outcome)
+                self._give_up_after_deadline([*submits.values(), *collects.values()], outcome)
+                if self._past_deadline():
+                    break
+        except KeyboardInterrupt:
+            raise Interrupted(outcome.job_ids()) from None
+        return outcome
+
+    def _submitted(
+        self,
+        job: JobSpec,
+        future: Future[Any],
+        outcome: Outcome,
+        steps: Steps,
+        collects: dict[Future[Collected], JobSpec],
+        plans: list[WorkloadPlan],
+    ) -> None:
+        try:
+            submitted = future.result()
+        except Exception as exc:
+            outcome.errors[job.digest] = exc
+            self.emit(job, "failed", detail=str(exc))
+            return
+        outcome.submitted[job.digest] = submitted
+        collects[spawn(lambda: steps.collect(submitted), f"qprim-fetch-{job.label}")] = job
+        plan = self.groups.plan_of[job.digest]
+        if plan.mode != "job" and all(other.digest in outcome.submitted for other in plan.jobs):
+            self.groups.close(plan, self.backends(plan.workload.backend))
+
+    def _collected(self, job: JobSpec, future: Future[Any], outcome: Outcome) -> None:
+        try:
+            outcome.collected[job.digest] = future.result()
+        except Exception as exc:
+            outcome.errors[job.digest] = exc
+
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and time.time() > self.deadline + DEADLINE_GRACE_S
+
+    def _give_up_after_deadline(self, unfinished: list[JobSpec], outcome: Outcome) -> None:
+        if not self._past_deadline():
+            return
+        for job in unfinished:
+            outcome.errors[job.digest] = DeadlineError(
+                f"{job.label} did not finish (--timeout reached)", outcome.job_ids([job.digest])
+            )
+
+    # ----- what the steps share ----------------------------------------------------------
+    def emit(
+        self,
+        job: JobSpec,
+        kind: EventKind,
+        job_id: str | None = None,
+        status: str | None = None,
+        detail: str = "",
+    ) -> None:
+        self.events(Event(job.label, job.workload.name, kind, job_id, status, detail))
+
+    def emit_for(
+        self, submitted: Submitted, kind: EventKind, status: str | None = None, detail: str = ""
+    ) -> None:
+        event = Event(submitted.label, submitted.workload, kind, submitted.job_id, status, detail)
+        self.events(event)
+
+    def remember(self, job_id: str, data: bytes) -> None:
+        with self._lock:
+            self._payloads[job_id] = data
+
+    def payload(self, kind: str, job_id: str) -> bytes:
+        """A collected job's result (RuntimeEncoder JSON)."""
+        with self._lock:
+            data = self._payloads.get(job_id)
+        if data is None:
+            data = self.results.get(kind, job_id)
+        if data is None:
+            raise LookupError(f"no stored result for job {job_id}")
+        return data

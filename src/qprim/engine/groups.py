@@ -1,0 +1,46 @@
+"""IBM batches and sessions: one per workload whose jobs run in that mode, recorded in the
+journal, so a rerun after a crash submits its missing jobs into the batch it had opened.
+
+The group is opened when the first job that needs it is submitted, and closed (no more
+jobs; the ones inside run to the end) once every job of the workload exists.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qprim.backends.base import Backend
+    from qprim.engine.core import Engine
+    from qprim.plan.jobs import JobSpec, WorkloadPlan
+
+
+class Groups:
+    def __init__(self, engine: Engine, plans: list[WorkloadPlan]) -> None:
+        self.engine = engine
+        self.plan_of = {job.digest: plan for plan in plans for job in plan.jobs}
+        self._lock = threading.Lock()
+
+    def session_for(self, job: JobSpec, backend: Backend) -> str:
+        """The id of the open batch/session for `job`'s workload, opening it if needed."""
+        plan = self.plan_of[job.digest]
+        journal = self.engine.journal
+        with self._lock, journal.hold(plan.group_key, self.engine.deadline):
+            group = journal.claim_group(
+                plan.group_key, plan.mode, (backend.kind, backend.name), refresh=self.engine.refresh
+            )
+            if group.session_id is None:
+                group = journal.set_group_session(group, backend.open_group(plan.mode))
+            assert group.session_id is not None
+            return group.session_id
+
+    def close(self, plan: WorkloadPlan, backend: Backend) -> None:
+        """Every job of `plan` exists: its open group (if this command used one) takes no more."""
+        journal = self.engine.journal
+        with self._lock, journal.hold(plan.group_key, self.engine.deadline):
+            group = journal.group(plan.group_key)
+            if group is None or group.closed or group.session_id is None:
+                return
+            backend.close_group(group.session_id)
+            journal.close_group(group)

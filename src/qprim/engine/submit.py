@@ -1,0 +1,164 @@
+"""Submit a JobSpec's job at most once, whatever crashed, retried or ran at the same time.
+
+The order is what makes it safe: hold the digest, claim it in the journal (one
+transaction), record `prepared` with a stable tag, call the backend, record
+`submitted`. Whenever the outcome of an earlier call is unknown (a crash, a lost
+response), the tag is looked up at the backend before anything is submitted again; and
+where one submission can make several jobs (a client that retries a POST after a 5xx),
+the tag is looked up after every submit: the earliest live job is kept, later ones
+still queued are cancelled.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
+
+from qprim.backends.base import FoundJob, JobStatus
+from qprim.errors import DeadlineError, PendingLimitReached
+from qprim.state.journal import Submission, SubmissionMeta
+
+if TYPE_CHECKING:
+    from qprim.backends.base import Backend
+    from qprim.engine.core import Engine
+    from qprim.plan.jobs import JobSpec
+    from qprim.workload.types import BackendSpec
+
+FIRST_LIMIT_WAIT_S = 2.0
+MAX_LIMIT_WAIT_S = 60.0
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A JobSpec's job at its backend: all the fetch step needs (small, no circuits)."""
+
+    digest: str
+    label: str
+    workload: str
+    backend: BackendSpec
+    job_id: str
+    submit: Literal["new", "reused"]
+    tag: str
+    session_id: str | None = None
+    # each part's facts after transpilation (depth, size), as recorded when submitted
+    facts: tuple[dict[str, object], ...] = ()
+
+
+def submit(engine: Engine, job: JobSpec) -> Submitted:
+    backend = engine.backends(job.workload.backend)
+    with engine.journal.hold(job.digest, engine.deadline):
+        claim = engine.journal.claim(job.digest, _meta(job, backend), refresh=engine.refresh)
+        row = claim.submission
+        if not claim.claimed and row.job_id is not None:
+            engine.emit(job, "reused", row.job_id, detail="recorded in the journal")
+            return _submitted(job, row, "reused")
+        # a crash left `prepared`, or (new attempt) another machine made the same job
+        found = adopt(engine, job, backend, row)
+        if found is not None:
+            engine.emit(job, "found", found.job_id, detail=f"by its tag {row.tag}")
+            return replace(found, submit="reused")
+        engine.fault("claimed", job)
+        return _submit_new(engine, job, backend, row)
+
+
+def _submit_new(engine: Engine, job: JobSpec, backend: Backend, row: Submission) -> Submitted:
+    request, facts = engine.preparer.request(job, backend)
+    tagged = replace(request, tags=(row.tag, *request.tags))
+    session_id = engine.groups.session_for(job, backend) if job.mode != "job" else None
+    pause = FIRST_LIMIT_WAIT_S
+    while True:
+        try:
+            job_id = backend.submit(tagged, session_id)
+            break
+        except PendingLimitReached as exc:
+            _wait_for_room(engine, job, str(exc), pause)
+            pause = min(pause * 2, MAX_LIMIT_WAIT_S)
+        except Exception:
+            # the backend may have created the job and lost the answer: look before failing
+            found = adopt(engine, job, backend, row, facts=facts, session_id=session_id)
+            if found is not None:
+                engine.emit(job, "found", found.job_id, detail="after a failed submit")
+                return found
+            raise
+    engine.fault("accepted", job)
+    if backend.may_duplicate:
+        found = adopt(engine, job, backend, row, facts=facts, session_id=session_id)
+        if found is not None:
+            engine.emit(job, "submitted", found.job_id)
+            return found
+    row = engine.journal.mark_submitted(row, job_id, session_id=session_id, pubs=facts)
+    engine.emit(job, "submitted", job_id)
+    return _submitted(job, row, "new")
+
+
+def _wait_for_room(engine: Engine, job: JobSpec, why: str, pause: float) -> None:
+    """The service refused the job (too many pending jobs) and created nothing: wait."""
+    if engine.deadline is not None and time.time() + pause > engine.deadline:
+        raise DeadlineError(f"{why}; gave up waiting for room (--timeout reached)")
+    engine.emit(job, "waiting", detail=f"{why}; submitting again in {pause:.0f} s")
+    time.sleep(pause)
+
+
+def adopt(
+    engine: Engine,
+    job: JobSpec,
+    backend: Backend,
+    row: Submission,
+    *,
+    facts: list[dict[str, object]] | None = None,
+    session_id: str | None = None,
+) -> Submitted | None:
+    """The job carrying this attempt's tag, if any: the earliest live one. Later live
+    ones still queued are cancelled (the same work must not run twice)."""
+    live = [found for found in backend.find_by_tag(row.tag) if found.status != JobStatus.CANCELLED]
+    if not live:
+        return None
+    keep, *later = sorted(live, key=lambda found: (found.created or "", found.job_id))
+    if later:
+        _cancel_duplicates(engine, job, backend, keep, later)
+    row = engine.journal.mark_submitted(row, keep.job_id, session_id=session_id, pubs=facts)
+    return _submitted(job, row, "new")
+
+
+def _cancel_duplicates(
+    engine: Engine, job: JobSpec, backend: Backend, keep: FoundJob, later: list[FoundJob]
+) -> None:
+    cancelled = [found.job_id for found in later if found.status == JobStatus.QUEUED]
+    for job_id in cancelled:
+        backend.cancel(job_id)
+    others = [found.job_id for found in later if found.job_id not in cancelled]
+    detail = f"kept the earliest, {keep.job_id}"
+    if cancelled:
+        detail += f"; cancelled {', '.join(cancelled)} (still queued)"
+    if others:
+        detail += f"; {', '.join(others)} already started and could not be cancelled"
+    engine.emit(job, "duplicates", keep.job_id, detail=detail)
+
+
+def _submitted(job: JobSpec, row: Submission, how: Literal["new", "reused"]) -> Submitted:
+    assert row.job_id is not None
+    return Submitted(
+        digest=job.digest,
+        label=job.label,
+        workload=job.workload.name,
+        backend=job.workload.backend,
+        job_id=row.job_id,
+        submit=how,
+        tag=row.tag,
+        session_id=row.session_id,
+        facts=tuple(row.pubs or ()),
+    )
+
+
+def _meta(job: JobSpec, backend: Backend) -> SubmissionMeta:
+    return SubmissionMeta(
+        backend_kind=backend.kind,
+        backend_name=backend.name,
+        block=job.workload.backend.block,
+        workload=job.workload.name,
+        primitive=job.workload.primitive,
+        part=job.number,
+        parts=job.count,
+        mode=job.mode,
+    )

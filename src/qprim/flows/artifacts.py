@@ -1,0 +1,37 @@
+"""Prefect artifacts of a saved run, so the UI shows what the terminal shows: a table of
+its jobs and a markdown summary (results, checks). Keys are per workload, so the
+artifacts of one workload form a history across runs."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from qprim.report.facts import metrics_rows
+from qprim.report.markdown import markdown_summary
+
+if TYPE_CHECKING:
+    from qprim.state.runs import SavedRun
+
+
+def artifact_key(kind: str, workload: str) -> str:
+    """Prefect keys allow lowercase letters, digits and dashes."""
+    slug = re.sub(r"[^a-z0-9]+", "-", workload.lower()).strip("-") or "workload"
+    return f"{kind}-{slug}"[:100]
+
+
+def publish(saved: SavedRun) -> None:
+    record = saved.record
+    name = record.workload.name
+    create_table_artifact(
+        key=artifact_key("job-metrics", name),
+        table=metrics_rows(record),
+        description=f"Jobs of workload {name} ({record.workload.digest})",
+    )
+    create_markdown_artifact(
+        key=artifact_key("run-summary", name),
+        markdown=markdown_summary(record, saved.result),
+        description=f"Results of workload {name}, saved to {saved.path}",
+    )

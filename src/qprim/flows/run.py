@@ -1,0 +1,176 @@
+"""The Prefect flows: `qprim-run` runs a command's workloads, `qprim-fetch` gets one job.
+
+Thin on purpose: every decision is the engine's. Each JobSpec's submit and fetch are
+task runs of their own, named after the workload and part, taking a small reference
+(never circuits); what they work on (the plans, the engine) is the command's, reached
+through a context variable set for the flow run. `submit` is never retried by Prefect
+(the journal makes it idempotent); `fetch` retries transient failures with backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from prefect import flow, get_run_logger, tags, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+
+from qprim.errors import TransientBackendError
+from qprim.report.record import FlowRunRef
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import TaskRun
+    from prefect.states import State
+
+    from qprim.engine import Collected, Engine, Event, Outcome, Submitted
+    from qprim.plan.jobs import JobSpec, WorkloadPlan
+
+T = TypeVar("T")
+FETCH_RETRIES = 4
+
+
+@dataclass(frozen=True)
+class JobRef:
+    """What the submit task run gets: which JobSpec of the command (no circuits)."""
+
+    digest: str
+    label: str
+
+
+@dataclass
+class RunCommand:
+    """What a `qprim-run` flow run works on that is no parameter: the plans and the engine
+    running them, and how each workload's run is finished (assembled, checked, saved)."""
+
+    plans: list[WorkloadPlan]
+    engine: Engine
+    finish: Callable[[WorkloadPlan, Outcome, FlowRunRef], Any]
+    name: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class FetchCommand:
+    """What a `qprim-fetch` flow run works on: one known job, and how its run is saved."""
+
+    submitted: Submitted
+    engine: Engine
+    finish: Callable[[Collected, FlowRunRef], Any]
+
+
+_COMMAND: ContextVar[RunCommand | FetchCommand] = ContextVar("qprim_command")
+
+
+def is_transient(task: Any, task_run: TaskRun, state: State) -> bool:
+    """Retry only failures the backend says are passing; a failed job or bad input is final."""
+    return isinstance(state.result(raise_on_failure=False), TransientBackendError)
+
+
+@task(name="submit", retries=0, cache_policy=NO_CACHE)
+def submit_task(job: JobRef) -> Submitted:
+    engine = _COMMAND.get().engine
+    return engine.submit(engine.job(job.digest))
+
+
+@task(
+    name="fetch",
+    cache_policy=NO_CACHE,
+    retries=FETCH_RETRIES,
+    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=is_transient,
+)
+def fetch_task(submitted: Submitted) -> Collected:
+    return _COMMAND.get().engine.collect(submitted)
+
+
+class TaskSteps:
+    """The engine's steps as Prefect task runs."""
+
+    def submit(self, job: JobSpec) -> Submitted:
+        named = submit_task.with_options(task_run_name=f"submit {job.label}")
+        return named(JobRef(job.digest, job.label))
+
+    def collect(self, submitted: Submitted) -> Collected:
+        named = fetch_task.with_options(task_run_name=f"fetch {submitted.label}")
+        return named(submitted)
+
+
+@flow(name="qprim-run", validate_parameters=False)
+def run_flow(workloads: list[dict[str, Any]]) -> list[Any]:
+    """`workloads` is what a person reads in the UI; the work itself is the command's."""
+    command = _COMMAND.get()
+    assert isinstance(command, RunCommand)
+    outcome = command.engine.run(command.plans, TaskSteps())
+    flow_run = current_flow_run()
+    return [command.finish(plan, outcome, flow_run) for plan in command.plans]
+
+
+@flow(name="qprim-fetch", validate_parameters=False)
+def fetch_flow(job_id: str, backend: str) -> Any:
+    command = _COMMAND.get()
+    assert isinstance(command, FetchCommand)
+    collected = TaskSteps().collect(command.submitted)
+    return command.finish(collected, current_flow_run())
+
+
+def run_command(command: RunCommand) -> list[Any]:
+    """Run the command's workloads as one flow run."""
+    with _bound(command), tags(*command.tags):
+        named = run_flow.with_options(name=command.name, flow_run_name=_flow_run_name(command))
+        return named([describe(plan) for plan in command.plans])
+
+
+def fetch_command(command: FetchCommand) -> Any:
+    job = command.submitted
+    with _bound(command):
+        named = fetch_flow.with_options(flow_run_name=f"fetch-{job.job_id}")
+        return named(job.job_id, f"{job.backend.kind}:{job.backend.name}")
+
+
+def describe(plan: WorkloadPlan) -> dict[str, Any]:
+    """A workload as the flow run's parameters show it: no circuits, no secrets."""
+    w = plan.workload
+    return {
+        "name": w.name,
+        "source": str(w.source),
+        "digest": w.digest,
+        "backend": f"{w.backend.kind}:{w.backend.name}",
+        "jobs": len(plan.jobs),
+        "mode": plan.mode,
+    }
+
+
+def log_event(event: Event) -> None:
+    """An engine event as a line in the flow run's logs (outside a run: nowhere)."""
+    from prefect.context import FlowRunContext
+
+    if FlowRunContext.get() is not None:
+        get_run_logger().info(event.line())
+
+
+def current_flow_run() -> FlowRunRef:
+    from prefect.runtime import flow_run
+
+    return FlowRunRef(id=str(flow_run.id), name=str(flow_run.name))
+
+
+@contextmanager
+def _bound(command: RunCommand | FetchCommand) -> Iterator[None]:
+    token = _COMMAND.set(command)
+    try:
+        yield
+    finally:
+        _COMMAND.reset(token)
+
+
+def _flow_run_name(command: RunCommand) -> str:
+    digests = "".join(plan.workload.digest for plan in command.plans)
+    if len(command.plans) == 1:
+        return f"{command.name}-{digests.removeprefix('sha256:')[:8]}"
+    return f"{command.name}-{hashlib.sha256(digests.encode()).hexdigest()[:8]}"
