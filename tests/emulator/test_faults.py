@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from typing import Any
 
 import pytest
@@ -29,9 +28,7 @@ from qprim.testing import (
     client_settings,
     runtime_service,
 )
-from tests.emulator.emulator_helpers import http, run_bell, wait_for
-
-POST_JOBS = r"^/api/v1/jobs$"
+from tests.emulator.emulator_helpers import POST_JOBS, http, iam_token, run_bell, wait_for
 
 
 def test_503_on_submit_is_retried_by_the_client(ibm_emulator: Any, ibm_service: Any, tag: str):
@@ -147,7 +144,7 @@ def test_admin_api_and_server_side_width_check(ibm_emulator_session: RuntimeEmul
     assert http(f"{url}/__admin__/faults", "DELETE")[0] == 204
     assert http(f"{url}/__admin__/faults")[1] == []
     assert http(f"{url}/api/v1/backends")[0] == 401  # no token
-    token = _iam_token(url)
+    token = iam_token(url)
     wide = QuantumCircuit(6)
     wide.h(range(6))
     wide.measure_all()
@@ -161,12 +158,6 @@ def test_admin_api_and_server_side_width_check(ibm_emulator_session: RuntimeEmul
     status, listed = http(f"{url}/api/v1/jobs?tags={tag}&limit=1", token=token)
     assert listed["count"] == 1 and listed["jobs"][0]["id"] == created["id"]
     assert http(f"{url}/api/v1/jobs/nope", token=token)[0] == 404
-
-
-def _iam_token(url: str) -> str:
-    form = b"grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=k"
-    with urllib.request.urlopen(urllib.request.Request(f"{url}/identity/token", form)) as resp:
-        return json.loads(resp.read())["access_token"]
 
 
 def test_forward_proxy_mode(ibm_emulator: RuntimeEmulator, monkeypatch: pytest.MonkeyPatch):

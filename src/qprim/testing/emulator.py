@@ -30,6 +30,11 @@ is answered 401, so the client raises `IBMNotAuthorizedError` (during
 itself answers 400 like IBM Cloud does; the client then falls back to sending the raw
 key (also 401) but its token manager makes every later call wait ~60 s, hence not the
 default. A failing IAM can also be injected: `add_fault("POST", "^/identity/token$", ...)`.
+
+Sessions and batches: `Batch(backend=...)`/`Session(backend=...)` as `mode=`, `from_id`,
+`details()`, `close()`, `cancel()` work; every job records its `session_id` (see
+`emulator_sessions`). `jobs()` and `sessions()` (and
+`GET /__admin__/jobs[?tag=X]`, `GET /__admin__/sessions`) show what was created.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ from qprim.testing.emulator_faults import (
 )
 from qprim.testing.emulator_http import EmulatorHTTPServer
 from qprim.testing.emulator_jobs import JobStore
+from qprim.testing.emulator_sessions import SessionStore, jobs_of
 
 __all__ = [
     "CANCEL_TAG",
@@ -93,6 +99,7 @@ class RuntimeEmulator:
         self.strict_iam = strict_iam
         self.devices = DeviceCatalog(list(devices))
         self.store = JobStore(self.devices, seed=seed, noisy=noisy)
+        self.session_store = SessionStore(self.devices)
         self.faults = FaultTable()
         self.stopping = threading.Event()
         self._valid_tokens = None if valid_tokens is None else set(valid_tokens)
@@ -152,6 +159,12 @@ class RuntimeEmulator:
         """Every job created, oldest first (`GET /__admin__/jobs[?tag=X]`)."""
         jobs = sorted(self.store.all(), key=lambda j: j.created_at)
         return [j.to_admin() for j in jobs if tag is None or tag in j.tags]
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every session and batch, oldest first, with its job ids (`GET /__admin__/sessions`)."""
+        jobs = self.store.all()
+        sessions = sorted(self.session_store.all(), key=lambda s: s.created)
+        return [s.to_admin(jobs_of(s.id, jobs)) for s in sessions]
 
     def add_fault(
         self,

@@ -43,6 +43,16 @@ class JobInputError(ValueError):
     """The job request is invalid (answered with HTTP 400)."""
 
 
+class ApiError(Exception):
+    """A refusal IBM answers with its own status and error code (see `error_response`)."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
 @dataclass
 class Job:
     """One Runtime job, as stored by the emulator."""
@@ -97,6 +107,7 @@ class Job:
             "backend": self.backend,
             "program_id": self.program_id,
             "tags": list(self.tags),
+            "session_id": self.session_id,
             "status": self.status,
             "created": self.created,
             "reason": self.reason,
