@@ -33,7 +33,8 @@ default. A failing IAM can also be injected: `add_fault("POST", "^/identity/toke
 
 Sessions and batches: `Batch(backend=...)`/`Session(backend=...)` as `mode=`, `from_id`,
 `details()`, `close()`, `cancel()` work; every job records its `session_id` (see
-`emulator_sessions`). `jobs()` and `sessions()` (and
+`emulator_sessions`). `max_pending_jobs=N` refuses a submit like IBM's open plan does
+(HTTP 400, error code 3458; see `emulator_jobs`). `jobs()` and `sessions()` (and
 `GET /__admin__/jobs[?tag=X]`, `GET /__admin__/sessions`) show what was created.
 """
 
@@ -92,13 +93,16 @@ class RuntimeEmulator:
         invalid_tokens: Collection[str] = (INVALID_TOKEN,),
         instance: str = DEFAULT_CRN,
         strict_iam: bool = False,
+        max_pending_jobs: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.instance = instance
         self.strict_iam = strict_iam
         self.devices = DeviceCatalog(list(devices))
-        self.store = JobStore(self.devices, seed=seed, noisy=noisy)
+        self.store = JobStore(
+            self.devices, seed=seed, noisy=noisy, max_pending_jobs=max_pending_jobs
+        )
         self.session_store = SessionStore(self.devices)
         self.faults = FaultTable()
         self.stopping = threading.Event()
