@@ -49,6 +49,51 @@ def test_lost_response_on_submit_leaves_a_findable_job(
     assert [j.job_id() for j in ibm_service.jobs(job_tags=[tag])] == [admin[0]["id"]]
 
 
+def test_502_after_dispatch_leaves_two_jobs_for_one_submission(
+    ibm_emulator: RuntimeEmulator, ibm_service: Any, tag: str
+) -> None:
+    """The service creates the job, then answers 502; the client retries the POST, which
+    creates a second job, and keeps the id from the retry: one run, two jobs at IBM."""
+    ibm_emulator.add_fault("POST", POST_JOBS, count=1, status=502, after_dispatch=True)
+    job = run_bell(ibm_service, tags=[tag], shots=10)
+    created = ibm_emulator.jobs(tag=tag)
+    assert len(created) == 2
+    assert job.job_id() == created[1]["id"]
+    assert job.result()[0].data.meas.get_counts()
+
+
+def test_delay_after_dispatch_holds_the_answer_of_a_created_job(
+    ibm_emulator: RuntimeEmulator, ibm_service: Any, tag: str
+) -> None:
+    ibm_emulator.add_fault("POST", POST_JOBS, count=1, delay=2.0, after_dispatch=True)
+    submitted, thread = _submit_in_thread(ibm_service, tag)
+    wait_for(lambda: ibm_emulator.jobs(tag=tag) != [])
+    thread.join(timeout=1.0)
+    assert thread.is_alive() and not submitted  # the job exists, the client has no id yet
+    thread.join(timeout=10)
+    assert [job["id"] for job in ibm_emulator.jobs(tag=tag)] == [submitted[0].job_id()]
+
+
+def test_plain_delay_holds_the_request_before_any_job_exists(
+    ibm_emulator: RuntimeEmulator, ibm_service: Any, tag: str
+) -> None:
+    ibm_emulator.add_fault("POST", POST_JOBS, count=1, delay=2.0)
+    submitted, thread = _submit_in_thread(ibm_service, tag)
+    wait_for(lambda: not ibm_emulator.faults.list())  # the request took the fault and waits
+    assert ibm_emulator.jobs(tag=tag) == []
+    thread.join(timeout=10)
+    assert [job["id"] for job in ibm_emulator.jobs(tag=tag)] == [submitted[0].job_id()]
+
+
+def _submit_in_thread(service: Any, tag: str) -> tuple[list[Any], threading.Thread]:
+    submitted: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: submitted.append(run_bell(service, tags=[tag], shots=10))
+    )
+    thread.start()
+    return submitted, thread
+
+
 def test_fail_tag_raises_job_failure_with_reason(ibm_service: Any, tag: str) -> None:
     job = run_bell(ibm_service, tags=[tag, FAIL_TAG])
     with pytest.raises(RuntimeJobFailureError, match="Injected failure"):
@@ -143,6 +188,8 @@ def test_admin_api_and_server_side_width_check(ibm_emulator_session: RuntimeEmul
     assert http(f"{url}/api/v1/backends")[0] == 502
     assert http(f"{url}/__admin__/faults", "DELETE")[0] == 204
     assert http(f"{url}/__admin__/faults")[1] == []
+    half = {"method": "POST", "path": POST_JOBS, "count": 1, "after_dispatch": True}
+    assert http(f"{url}/__admin__/faults", "POST", half)[0] == 400  # needs status or delay
     assert http(f"{url}/api/v1/backends")[0] == 401  # no token
     token = iam_token(url)
     wide = QuantumCircuit(6)

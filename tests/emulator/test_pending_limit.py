@@ -10,7 +10,7 @@ from qiskit_ibm_runtime.exceptions import IBMRuntimeError
 
 from qprim.testing import QUEUE_TAG_PREFIX, RuntimeEmulator, client_env, runtime_service
 from qprim.testing.emulator_process import emulator_process
-from tests.emulator.emulator_helpers import http, iam_token, run_bell
+from tests.emulator.emulator_helpers import POST_JOBS, http, iam_token, run_bell
 
 LIMIT_MESSAGE = (
     "You have reached the limit of 2 pending jobs. Please wait for a job to complete "
@@ -58,6 +58,7 @@ def test_submit_over_the_limit_is_refused_until_a_job_finishes(
 def test_serve_cli_limit_and_admin_client(tag: str) -> None:
     """`qprim emulator serve --max-pending-jobs 1`, driven through `EmulatorClient`."""
     with emulator_process("--max-pending-jobs", "1") as emulator:
+        emulator.add_fault("POST", POST_JOBS, 1, status=502, after_dispatch=True)
         token = iam_token(emulator.url)
         api = f"{emulator.url}/api/v1"
         status, batch = http(
@@ -71,7 +72,7 @@ def test_serve_cli_limit_and_admin_client(tag: str) -> None:
             "tags": [tag, f"{QUEUE_TAG_PREFIX}60"],
             "session_id": batch["id"],
         }
-        assert http(f"{api}/jobs", "POST", job, token=token)[0] == 200
+        assert http(f"{api}/jobs", "POST", job, token=token)[0] == 502  # created, then 502
         [created] = emulator.jobs(tag)
         assert (created["session_id"], created["status"]) == (batch["id"], "Queued")
         status, refused = http(f"{api}/jobs", "POST", job, token=token)

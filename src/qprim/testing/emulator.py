@@ -178,9 +178,21 @@ class RuntimeEmulator:
         status: int | None = None,
         delay: float | None = None,
         lose_response: bool = False,
+        after_dispatch: bool = False,
     ) -> None:
-        """Arm a fault for the next `count` requests matching `method` and regex `path`."""
-        self.faults.add(HttpFault(method, path, count, status, delay, lose_response))
+        """Arm a fault for the next `count` requests matching `method` and regex `path`
+        (see `HttpFault` for what each field does)."""
+        self.faults.add(
+            HttpFault(
+                method,
+                path,
+                count,
+                status=status,
+                delay=delay,
+                lose_response=lose_response,
+                after_dispatch=after_dispatch,
+            )
+        )
 
     def clear_faults(self) -> None:
         self.faults.clear()

@@ -368,6 +368,10 @@ def _job_matches(job: Job, req: Request) -> bool:
     return all(checks)
 
 
+def _injected(status: int) -> Response:
+    return error_response(status, f"Injected fault: HTTP {status}")
+
+
 class EmulatorHTTPServer(ThreadingHTTPServer):
     """Threaded server that never waits for hung handlers when closing."""
 
@@ -404,20 +408,36 @@ class RequestHandler(BaseHTTPRequestHandler):
         return Request(self.command, path, parse_qs(target.query), self.headers, body)
 
     def _handle(self) -> None:
+        """Apply the armed fault (see `HttpFault`) around the dispatch."""
         emu = self.server.emulator
         req = self._request()
         fault = None if req.path.startswith("/__admin__") else emu.faults.take(req.method, req.path)
-        if fault and fault.delay and emu.stopping.wait(fault.delay):
-            self.close_connection = True
-            return  # shutting down: drop the hung request
-        if fault and fault.status and not fault.lose_response:
-            response = error_response(fault.status, f"Injected fault: HTTP {fault.status}")
-        else:
-            response = self.server.router.dispatch(req)
-        if fault and fault.lose_response:
+        if fault is None:
+            self._send(self.server.router.dispatch(req))
+            return
+        if not fault.after_dispatch:
+            if not self._hold(fault.delay):
+                return
+            if fault.status and not fault.lose_response:
+                self._send(_injected(fault.status))
+                return
+        response = self.server.router.dispatch(req)
+        if fault.lose_response:
             self.close_connection = True
             return  # the work is done, the answer is never sent
+        if fault.after_dispatch:
+            if not self._hold(fault.delay):
+                return
+            if fault.status:
+                response = _injected(fault.status)  # the work is done, the answer is an error
         self._send(response)
+
+    def _hold(self, delay: float | None) -> bool:
+        """Wait `delay` seconds; False (connection dropped) if the emulator stops meanwhile."""
+        if delay and self.server.emulator.stopping.wait(delay):
+            self.close_connection = True
+            return False
+        return True
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)

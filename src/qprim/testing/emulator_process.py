@@ -35,6 +35,7 @@ class EmulatorClient:
         return self._request("GET", "/__admin__/sessions")
 
     def add_fault(self, method: str, path: str, count: int, **fault: Any) -> None:
+        """Arm an `HttpFault`: status, delay, lose_response, after_dispatch."""
         self._request(
             "POST", "/__admin__/faults", {"method": method, "path": path, "count": count, **fault}
         )
