@@ -13,6 +13,8 @@ from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
 from qiskit_ibm_runtime import SamplerV2
 
+POST_JOBS = r"^/api/v1/jobs$"
+
 
 def http(url: str, method: str = "GET", body: Any = None, token: str | None = None) -> Any:
     """Plain stdlib HTTP call returning (status, decoded JSON or text)."""
@@ -30,6 +32,13 @@ def http(url: str, method: str = "GET", body: Any = None, token: str | None = No
         return status, json.loads(raw) if raw else None
     except json.JSONDecodeError:
         return status, raw.decode()
+
+
+def iam_token(url: str) -> str:
+    """A token the emulator accepts, for plain HTTP calls to `/api/v1`."""
+    form = b"grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=k"
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/identity/token", form)) as resp:
+        return json.loads(resp.read())["access_token"]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

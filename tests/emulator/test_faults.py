@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import urllib.request
 from typing import Any
 
 import pytest
@@ -29,9 +28,7 @@ from qprim.testing import (
     client_settings,
     runtime_service,
 )
-from tests.emulator.emulator_helpers import http, run_bell, wait_for
-
-POST_JOBS = r"^/api/v1/jobs$"
+from tests.emulator.emulator_helpers import POST_JOBS, http, iam_token, run_bell, wait_for
 
 
 def test_503_on_submit_is_retried_by_the_client(ibm_emulator: Any, ibm_service: Any, tag: str):
@@ -50,6 +47,51 @@ def test_lost_response_on_submit_leaves_a_findable_job(
     status, admin = http(f"{ibm_emulator.url}/__admin__/jobs?tag={tag}")
     assert status == 200 and len(admin) == 1
     assert [j.job_id() for j in ibm_service.jobs(job_tags=[tag])] == [admin[0]["id"]]
+
+
+def test_502_after_dispatch_leaves_two_jobs_for_one_submission(
+    ibm_emulator: RuntimeEmulator, ibm_service: Any, tag: str
+) -> None:
+    """The service creates the job, then answers 502; the client retries the POST, which
+    creates a second job, and keeps the id from the retry: one run, two jobs at IBM."""
+    ibm_emulator.add_fault("POST", POST_JOBS, count=1, status=502, after_dispatch=True)
+    job = run_bell(ibm_service, tags=[tag], shots=10)
+    created = ibm_emulator.jobs(tag=tag)
+    assert len(created) == 2
+    assert job.job_id() == created[1]["id"]
+    assert job.result()[0].data.meas.get_counts()
+
+
+def test_delay_after_dispatch_holds_the_answer_of_a_created_job(
+    ibm_emulator: RuntimeEmulator, ibm_service: Any, tag: str
+) -> None:
+    ibm_emulator.add_fault("POST", POST_JOBS, count=1, delay=2.0, after_dispatch=True)
+    submitted, thread = _submit_in_thread(ibm_service, tag)
+    wait_for(lambda: ibm_emulator.jobs(tag=tag) != [])
+    thread.join(timeout=1.0)
+    assert thread.is_alive() and not submitted  # the job exists, the client has no id yet
+    thread.join(timeout=10)
+    assert [job["id"] for job in ibm_emulator.jobs(tag=tag)] == [submitted[0].job_id()]
+
+
+def test_plain_delay_holds_the_request_before_any_job_exists(
+    ibm_emulator: RuntimeEmulator, ibm_service: Any, tag: str
+) -> None:
+    ibm_emulator.add_fault("POST", POST_JOBS, count=1, delay=2.0)
+    submitted, thread = _submit_in_thread(ibm_service, tag)
+    wait_for(lambda: not ibm_emulator.faults.list())  # the request took the fault and waits
+    assert ibm_emulator.jobs(tag=tag) == []
+    thread.join(timeout=10)
+    assert [job["id"] for job in ibm_emulator.jobs(tag=tag)] == [submitted[0].job_id()]
+
+
+def _submit_in_thread(service: Any, tag: str) -> tuple[list[Any], threading.Thread]:
+    submitted: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: submitted.append(run_bell(service, tags=[tag], shots=10))
+    )
+    thread.start()
+    return submitted, thread
 
 
 def test_fail_tag_raises_job_failure_with_reason(ibm_service: Any, tag: str) -> None:
@@ -146,8 +188,10 @@ def test_admin_api_and_server_side_width_check(ibm_emulator_session: RuntimeEmul
     assert http(f"{url}/api/v1/backends")[0] == 502
     assert http(f"{url}/__admin__/faults", "DELETE")[0] == 204
     assert http(f"{url}/__admin__/faults")[1] == []
+    half = {"method": "POST", "path": POST_JOBS, "count": 1, "after_dispatch": True}
+    assert http(f"{url}/__admin__/faults", "POST", half)[0] == 400  # needs status or delay
     assert http(f"{url}/api/v1/backends")[0] == 401  # no token
-    token = _iam_token(url)
+    token = iam_token(url)
     wide = QuantumCircuit(6)
     wide.h(range(6))
     wide.measure_all()
@@ -161,12 +205,6 @@ def test_admin_api_and_server_side_width_check(ibm_emulator_session: RuntimeEmul
     status, listed = http(f"{url}/api/v1/jobs?tags={tag}&limit=1", token=token)
     assert listed["count"] == 1 and listed["jobs"][0]["id"] == created["id"]
     assert http(f"{url}/api/v1/jobs/nope", token=token)[0] == 404
-
-
-def _iam_token(url: str) -> str:
-    form = b"grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=k"
-    with urllib.request.urlopen(urllib.request.Request(f"{url}/identity/token", form)) as resp:
-        return json.loads(resp.read())["access_token"]
 
 
 def test_forward_proxy_mode(ibm_emulator: RuntimeEmulator, monkeypatch: pytest.MonkeyPatch):

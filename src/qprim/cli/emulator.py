@@ -21,8 +21,15 @@ def emulator_serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     seed: Annotated[int | None, typer.Option(help="Simulator seed for every job.")] = None,
     noisy: Annotated[bool, typer.Option("--noisy", help="Simulate the devices' noise.")] = False,
+    max_pending_jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Refuse a submit while N jobs are queued or running (IBM error 3458).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the IBM Quantum Runtime API and IAM on one URL until stopped."""
     from qprim.testing.emulator import serve
 
-    serve(host, port, seed=seed, noisy=noisy)
+    serve(host, port, seed=seed, noisy=noisy, max_pending_jobs=max_pending_jobs)

@@ -30,6 +30,12 @@ is answered 401, so the client raises `IBMNotAuthorizedError` (during
 itself answers 400 like IBM Cloud does; the client then falls back to sending the raw
 key (also 401) but its token manager makes every later call wait ~60 s, hence not the
 default. A failing IAM can also be injected: `add_fault("POST", "^/identity/token$", ...)`.
+
+Sessions and batches: `Batch(backend=...)`/`Session(backend=...)` as `mode=`, `from_id`,
+`details()`, `close()`, `cancel()` work; every job records its `session_id` (see
+`emulator_sessions`). `max_pending_jobs=N` refuses a submit like IBM's open plan does
+(HTTP 400, error code 3458; see `emulator_jobs`). `jobs()` and `sessions()` (and
+`GET /__admin__/jobs[?tag=X]`, `GET /__admin__/sessions`) show what was created.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from qprim.testing.emulator_faults import (
 )
 from qprim.testing.emulator_http import EmulatorHTTPServer
 from qprim.testing.emulator_jobs import JobStore
+from qprim.testing.emulator_sessions import SessionStore, jobs_of
 
 __all__ = [
     "CANCEL_TAG",
@@ -86,13 +93,17 @@ class RuntimeEmulator:
         invalid_tokens: Collection[str] = (INVALID_TOKEN,),
         instance: str = DEFAULT_CRN,
         strict_iam: bool = False,
+        max_pending_jobs: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.instance = instance
         self.strict_iam = strict_iam
         self.devices = DeviceCatalog(list(devices))
-        self.store = JobStore(self.devices, seed=seed, noisy=noisy)
+        self.store = JobStore(
+            self.devices, seed=seed, noisy=noisy, max_pending_jobs=max_pending_jobs
+        )
+        self.session_store = SessionStore(self.devices)
         self.faults = FaultTable()
         self.stopping = threading.Event()
         self._valid_tokens = None if valid_tokens is None else set(valid_tokens)
@@ -153,6 +164,12 @@ class RuntimeEmulator:
         jobs = sorted(self.store.all(), key=lambda j: j.created_at)
         return [j.to_admin() for j in jobs if tag is None or tag in j.tags]
 
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every session and batch, oldest first, with its job ids (`GET /__admin__/sessions`)."""
+        jobs = self.store.all()
+        sessions = sorted(self.session_store.all(), key=lambda s: s.created)
+        return [s.to_admin(jobs_of(s.id, jobs)) for s in sessions]
+
     def add_fault(
         self,
         method: str,
@@ -161,9 +178,21 @@ class RuntimeEmulator:
         status: int | None = None,
         delay: float | None = None,
         lose_response: bool = False,
+        after_dispatch: bool = False,
     ) -> None:
-        """Arm a fault for the next `count` requests matching `method` and regex `path`."""
-        self.faults.add(HttpFault(method, path, count, status, delay, lose_response))
+        """Arm a fault for the next `count` requests matching `method` and regex `path`
+        (see `HttpFault` for what each field does)."""
+        self.faults.add(
+            HttpFault(
+                method,
+                path,
+                count,
+                status=status,
+                delay=delay,
+                lose_response=lose_response,
+                after_dispatch=after_dispatch,
+            )
+        )
 
     def clear_faults(self) -> None:
         self.faults.clear()

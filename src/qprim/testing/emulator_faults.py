@@ -21,7 +21,17 @@ NOISE_TAG = "qprim-emulator:noise"
 
 @dataclass
 class HttpFault:
-    """Applies to the next `count` requests matching `method` and the regex `path`."""
+    """Applies to the next `count` requests matching `method` and the regex `path`.
+
+    By default the fault strikes before the request reaches the API: `delay` seconds of
+    silence, then `status` (an IBM-style error) instead of any work. `lose_response`
+    does the work and never answers. `after_dispatch=True` does the work first, then
+    holds the real answer for `delay` seconds and/or replaces it with `status`: the
+    service accepted the request and then failed to say so. On `POST /jobs`,
+    `status=502, after_dispatch=True` creates a job per attempt, because the client
+    retries 5xx POSTs (it keeps the id of the attempt that succeeded); `delay=S,
+    after_dispatch=True` leaves a job that exists while the client has no id for it.
+    """
 
     method: str
     path: str
@@ -29,6 +39,7 @@ class HttpFault:
     status: int | None = None
     delay: float | None = None
     lose_response: bool = False
+    after_dispatch: bool = False
     _regex: re.Pattern[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -38,6 +49,10 @@ class HttpFault:
             raise ValueError("count must be >= 1")
         if self.status is None and self.delay is None and not self.lose_response:
             raise ValueError("a fault needs status, delay or lose_response")
+        if self.after_dispatch and (
+            self.lose_response or (self.status, self.delay) == (None, None)
+        ):
+            raise ValueError("after_dispatch needs status or delay, and no lose_response")
 
     @classmethod
     def from_json(cls, body: dict[str, Any]) -> HttpFault:
@@ -48,6 +63,7 @@ class HttpFault:
             status=None if body.get("status") is None else int(body["status"]),
             delay=None if body.get("delay") is None else float(body["delay"]),
             lose_response=bool(body.get("lose_response", False)),
+            after_dispatch=bool(body.get("after_dispatch", False)),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -58,6 +74,7 @@ class HttpFault:
             "status": self.status,
             "delay": self.delay,
             "lose_response": self.lose_response,
+            "after_dispatch": self.after_dispatch,
         }
 
     def matches(self, method: str, path: str) -> bool:

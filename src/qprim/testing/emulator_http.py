@@ -21,12 +21,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from qprim.testing.emulator_devices import UnknownDeviceError
 from qprim.testing.emulator_faults import HttpFault
-from qprim.testing.emulator_jobs import FINAL_STATES, Job, JobInputError, iso_now, parse_iso
+from qprim.testing.emulator_jobs import FINAL_STATES, ApiError, Job, JobInputError, parse_iso
+from qprim.testing.emulator_sessions import RuntimeSession, UnknownSessionError, jobs_of
 
 if TYPE_CHECKING:
     from qprim.testing.emulator import RuntimeEmulator
 
 API_PREFIX = "/api/v1"
+ERRORS_URL = "https://quantum.cloud.ibm.com/docs/errors"
 EXPERIMENTAL_PREFIX = "/experimental"
 """Alias prefix: a client `url` containing "experimental" is used verbatim by the client."""
 TOKEN_TTL_SECONDS = 3600
@@ -61,11 +63,12 @@ def json_response(data: Any, status: int = 200) -> Response:
     return Response(status, json.dumps(data).encode())
 
 
-def error_response(status: int, message: str, code: int | str | None = None) -> Response:
-    """An IBM-style error body; the client reads `error.message` / `error.code`."""
+def error_response(status: int, message: str, code: int | None = None) -> Response:
+    """An IBM-style error body: IBM sends `errors[]` (integer `code`); the client reads
+    `error.message` / `error.code` into its exception text when present."""
     code = code if code is not None else status * 10
     body = {
-        "errors": [{"code": str(code), "message": message, "more_info": ""}],
+        "errors": [{"code": code, "message": message, "more_info": ERRORS_URL}],
         "error": {"code": code, "message": message},
         "status_code": status,
         "trace": uuid.uuid4().hex,
@@ -98,7 +101,6 @@ class Router:
     def __init__(self, emulator: RuntimeEmulator) -> None:
         self.emu = emulator
         self.issued_tokens: set[str] = set()
-        self.sessions: dict[str, dict[str, Any]] = {}
         api = API_PREFIX
         job = rf"{api}/jobs/(?P<job_id>[^/]+)"
         backend = rf"{api}/backends/(?P<name>[^/]+)"
@@ -123,8 +125,9 @@ class Router:
             ("POST", rf"{api}/sessions", self.session_create),
             ("GET", session, self.session_get),
             ("PATCH", session, self.session_update),
-            ("DELETE", rf"{session}/close", self.session_close),
+            ("DELETE", rf"{session}/close", self.session_cancel),
             ("GET", r"/__admin__/jobs", self.admin_jobs),
+            ("GET", r"/__admin__/sessions", self.admin_sessions),
             ("GET", r"/__admin__/faults", self.admin_faults),
             ("POST", r"/__admin__/faults", self.admin_fault_add),
             ("DELETE", r"/__admin__/faults", self.admin_fault_clear),
@@ -147,8 +150,10 @@ class Router:
                 return error_response(401, "Unauthorized: invalid or missing token", 401)
             try:
                 return handler(req)
-            except _NotFound as exc:
+            except (_NotFound, UnknownSessionError) as exc:
                 return error_response(404, str(exc), 1291)
+            except ApiError as exc:
+                return error_response(exc.status, exc.message, exc.code)
             except (json.JSONDecodeError, JobInputError, ValueError) as exc:
                 return error_response(400, str(exc), 400)
             except Exception as exc:  # an emulator bug: say so instead of dropping the socket
@@ -233,7 +238,10 @@ class Router:
         return job
 
     def job_create(self, req: Request) -> Response:
-        job = self.emu.store.create(req.json())
+        body = req.json()
+        if body.get("session_id") is not None:
+            self.emu.session_store.check_accepts(str(body["session_id"]), body.get("backend"))
+        job = self.emu.store.create(body)
         return json_response({"id": job.id, "backend": job.backend, "private": False})
 
     def job_list(self, req: Request) -> Response:
@@ -283,46 +291,32 @@ class Router:
         job.tags = [str(t) for t in req.json().get("tags", [])]
         return Response(204)
 
-    # ----- sessions (enough for Session/Batch modes) -----------------------------------
-    def session_create(self, req: Request) -> Response:
-        body = req.json()
-        session_id = f"emu-session-{uuid.uuid4().hex[:12]}"
-        self.sessions[session_id] = {
-            "id": session_id,
-            "backend_name": body.get("backend"),
-            "mode": body.get("mode", "dedicated"),
-            "max_ttl": body.get("max_ttl", 28800),
-            "interactive_ttl": 60,
-            "active_ttl": None,
-            "state": "open",
-            "accepting_jobs": True,
-            "started_at": iso_now(),
-            "elapsed_time": 0,
-            "timestamps": [],
-        }
-        return json_response(self.sessions[session_id])
+    # ----- sessions and batches (see emulator_sessions) ------------------------------
+    def _session(self, req: Request) -> tuple[RuntimeSession, list[Job]]:
+        session = self.emu.session_store.get(req.params["session_id"])
+        return session, jobs_of(session.id, self.emu.store.all())
 
-    def _session(self, req: Request) -> dict[str, Any]:
-        session = self.sessions.get(req.params["session_id"])
-        if session is None:
-            raise _NotFound(f"Session not found: {req.params['session_id']}")
-        return session
+    def session_create(self, req: Request) -> Response:
+        session = self.emu.session_store.create(req.json())
+        return json_response(session.to_api([]))
 
     def session_get(self, req: Request) -> Response:
-        return json_response(self._session(req))
+        session, jobs = self._session(req)
+        return json_response(session.to_api(jobs))
 
     def session_update(self, req: Request) -> Response:
-        session = self._session(req)
-        if "accepting_jobs" in (body := req.json()):
-            session["accepting_jobs"] = bool(body["accepting_jobs"])
+        """Only closing is supported: the client sends nothing else."""
+        session, _jobs = self._session(req)
+        if req.json().get("accepting_jobs") is not False:
+            raise ValueError('the emulator only supports {"accepting_jobs": false}')
+        self.emu.session_store.stop_accepting(session)
         return Response(204)
 
-    def session_close(self, req: Request) -> Response:
-        session = self._session(req)
-        session.update(state="closed", accepting_jobs=False, closed_at=iso_now())
-        for job in self.emu.store.all():
-            if job.session_id == session["id"] and job.status not in FINAL_STATES:
-                self.emu.store.cancel(job.id)
+    def session_cancel(self, req: Request) -> Response:
+        session, jobs = self._session(req)
+        self.emu.session_store.cancel(session)
+        for job in jobs:
+            self.emu.store.cancel(job.id)  # False for final jobs: nothing to do
         return Response(204)
 
     # ----- admin -----------------------------------------------------------------------
@@ -331,6 +325,9 @@ class Router:
         jobs = [j for j in self.emu.store.all() if all(t in j.tags for t in tags)]
         jobs.sort(key=lambda j: j.created_at)
         return json_response([j.to_admin() for j in jobs])
+
+    def admin_sessions(self, _req: Request) -> Response:
+        return json_response(self.emu.sessions())
 
     def admin_faults(self, _req: Request) -> Response:
         return json_response(self.emu.faults.list())
@@ -371,6 +368,10 @@ def _job_matches(job: Job, req: Request) -> bool:
     return all(checks)
 
 
+def _injected(status: int) -> Response:
+    return error_response(status, f"Injected fault: HTTP {status}")
+
+
 class EmulatorHTTPServer(ThreadingHTTPServer):
     """Threaded server that never waits for hung handlers when closing."""
 
@@ -407,20 +408,36 @@ class RequestHandler(BaseHTTPRequestHandler):
         return Request(self.command, path, parse_qs(target.query), self.headers, body)
 
     def _handle(self) -> None:
+        """Apply the armed fault (see `HttpFault`) around the dispatch."""
         emu = self.server.emulator
         req = self._request()
         fault = None if req.path.startswith("/__admin__") else emu.faults.take(req.method, req.path)
-        if fault and fault.delay and emu.stopping.wait(fault.delay):
-            self.close_connection = True
-            return  # shutting down: drop the hung request
-        if fault and fault.status and not fault.lose_response:
-            response = error_response(fault.status, f"Injected fault: HTTP {fault.status}")
-        else:
-            response = self.server.router.dispatch(req)
-        if fault and fault.lose_response:
+        if fault is None:
+            self._send(self.server.router.dispatch(req))
+            return
+        if not fault.after_dispatch:
+            if not self._hold(fault.delay):
+                return
+            if fault.status and not fault.lose_response:
+                self._send(_injected(fault.status))
+                return
+        response = self.server.router.dispatch(req)
+        if fault.lose_response:
             self.close_connection = True
             return  # the work is done, the answer is never sent
+        if fault.after_dispatch:
+            if not self._hold(fault.delay):
+                return
+            if fault.status:
+                response = _injected(fault.status)  # the work is done, the answer is an error
         self._send(response)
+
+    def _hold(self, delay: float | None) -> bool:
+        """Wait `delay` seconds; False (connection dropped) if the emulator stops meanwhile."""
+        if delay and self.server.emulator.stopping.wait(delay):
+            self.close_connection = True
+            return False
+        return True
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)

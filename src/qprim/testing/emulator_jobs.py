@@ -4,6 +4,29 @@ Why: a job must move Queued -> Running -> Completed/Failed/Cancelled on its own,
 the background, like on IBM, so clients poll, time out, cancel and re-attach for real.
 One worker thread runs jobs one at a time (a device has one queue); jobs held by a
 `qprim-fault:queue=S` tag do not block the jobs behind them.
+
+Pending-job limit (`max_pending_jobs`, IBM's open plan): a `POST /jobs` made while the
+instance already has N jobs that are Queued or Running creates nothing and is answered
+HTTP 400 with IBM error code 3458. What was found:
+
+- IBM's error registry: 3458 "User reached the maximum limits of concurrent jobs"; the
+  2025 platform words it "You have reached the limit of N pending jobs. Please wait for
+  a job to complete or cancel one before submitting anything new." (pytket-qiskit #498).
+- The HTTP status: users' tracebacks show "400 Client Error: Bad Request ... Error code:
+  3458" (qiskit-aqua #884), and IBM's own provider tests faked it as a 400
+  (qiskit-ibmq-provider's fake account clients). No source shows a different status on
+  the current `/api/v1/jobs`, whose body validation errors are 400 with
+  `{"errors": [{"message", "code": <int>, "more_info"}]}` (pytket-qiskit #288).
+- The client: 400 is not retried (`STATUS_FORCELIST` in `qiskit_ibm_runtime/api/session.py`
+  is 500/502/503/504/520/521/522/524; urllib3 would retry a 429 that carries Retry-After),
+  so `_run` raises `IBMRuntimeError("Failed to run program: ... Error code: 3458.")`
+  whose `__context__` is the `RequestsApiError` whose `__cause__` is the
+  `requests.HTTPError` with the response.
+- Usage: client 0.51 reads no pending-job field from `GET /instances/usage`; the old
+  channel's `byInstance[].pendingJobs/maxPendingJobs` went with it ("The new IBM Quantum
+  Platform does not support this functionality", the deprecated `check_pending_jobs`).
+  So the limit is not advertised there: code written against the emulator must not
+  depend on a field IBM does not send.
 """
 
 from __future__ import annotations
@@ -27,6 +50,11 @@ IBM_DEFAULT_PRECISION = 0.015625
 FINAL_STATES = frozenset({"Completed", "Failed", "Cancelled"})
 PROGRAMS = ("sampler", "estimator")
 WORKER_TIMEOUT_S = 600
+PENDING_LIMIT_CODE = 3458
+PENDING_LIMIT_MESSAGE = (
+    "You have reached the limit of {limit} pending jobs. Please wait for a job to complete "
+    "or cancel one before submitting anything new."
+)
 
 
 def iso_now() -> str:
@@ -41,6 +69,16 @@ def parse_iso(value: str) -> datetime:
 
 class JobInputError(ValueError):
     """The job request is invalid (answered with HTTP 400)."""
+
+
+class ApiError(Exception):
+    """A refusal IBM answers with its own status and error code (see `error_response`)."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
 
 
 @dataclass
@@ -97,6 +135,7 @@ class Job:
             "backend": self.backend,
             "program_id": self.program_id,
             "tags": list(self.tags),
+            "session_id": self.session_id,
             "status": self.status,
             "created": self.created,
             "reason": self.reason,
@@ -124,10 +163,19 @@ class Job:
 class JobStore:
     """All jobs, plus the worker that executes them on Aer."""
 
-    def __init__(self, devices: DeviceCatalog, seed: int | None, noisy: bool) -> None:
+    def __init__(
+        self,
+        devices: DeviceCatalog,
+        seed: int | None,
+        noisy: bool,
+        max_pending_jobs: int | None = None,
+    ) -> None:
+        if max_pending_jobs is not None and max_pending_jobs < 1:
+            raise ValueError("max_pending_jobs must be >= 1")
         self._devices = devices
         self._seed = seed
         self._noisy = noisy
+        self._max_pending_jobs = max_pending_jobs
         self._cond = threading.Condition()
         self._jobs: dict[str, Job] = {}
         self._stopping = False
@@ -148,7 +196,7 @@ class JobStore:
 
     # ----- API -------------------------------------------------------------------------
     def create(self, body: dict[str, Any]) -> Job:
-        """Validate and enqueue a `POST /jobs` body.
+        """Validate and enqueue a `POST /jobs` body; `ApiError` 3458 over the pending limit.
 
         The params are not decoded here: QPY decoding crashed the server process (segfault)
         in its request threads, so it happens in the worker process, and params that do
@@ -179,10 +227,16 @@ class JobStore:
             created_at=time.monotonic(),
             faults=faults,
         )
-        with self._cond:
+        with self._cond:  # the count and the insert under one lock: concurrent POSTs
+            limit = self._max_pending_jobs
+            if limit is not None and self._pending_count() >= limit:
+                raise ApiError(400, PENDING_LIMIT_CODE, PENDING_LIMIT_MESSAGE.format(limit=limit))
             self._jobs[job.id] = job
             self._cond.notify_all()
         return job
+
+    def _pending_count(self) -> int:
+        return sum(1 for job in self._jobs.values() if job.status not in FINAL_STATES)
 
     def get(self, job_id: str) -> Job | None:
         with self._cond:

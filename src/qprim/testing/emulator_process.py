@@ -26,10 +26,16 @@ class EmulatorClient:
         self.url = url.rstrip("/")
 
     def jobs(self, tag: str | None = None) -> list[dict[str, Any]]:
+        """Jobs created (with `tag`), oldest first: id, tags, session_id, status, ..."""
         query = f"?tag={urllib.request.quote(tag)}" if tag else ""
         return self._request("GET", f"/__admin__/jobs{query}")
 
+    def sessions(self) -> list[dict[str, Any]]:
+        """Sessions and batches: id, mode (batch/dedicated), state, backend, job_ids."""
+        return self._request("GET", "/__admin__/sessions")
+
     def add_fault(self, method: str, path: str, count: int, **fault: Any) -> None:
+        """Arm an `HttpFault`: status, delay, lose_response, after_dispatch."""
         self._request(
             "POST", "/__admin__/faults", {"method": method, "path": path, "count": count, **fault}
         )
