@@ -46,6 +46,14 @@ class JobRequest:
 
 
 @dataclass(frozen=True)
+class SessionRef:
+    """An IBM batch or session that jobs are submitted into."""
+
+    mode: str  # batch | session
+    id: str
+
+
+@dataclass(frozen=True)
 class FoundJob:
     """A job found at the backend by its tag."""
 
@@ -99,7 +107,7 @@ class Backend(Protocol):
     @property
     def num_qubits(self) -> int: ...
 
-    def submit(self, request: JobRequest, session_id: str | None = None) -> str: ...
+    def submit(self, request: JobRequest, session: SessionRef | None = None) -> str: ...
 
     def status(self, job_id: str) -> JobStatus: ...
 
@@ -111,6 +119,6 @@ class Backend(Protocol):
 
     def cancel(self, job_id: str) -> None: ...
 
-    def open_group(self, mode: str) -> str: ...
+    def open_group(self, mode: str) -> SessionRef: ...
 
-    def close_group(self, session_id: str) -> None: ...
+    def close_group(self, session: SessionRef) -> None: ...

@@ -78,6 +78,7 @@ class Engine:
         fault: FaultPoint = no_fault,
         deadline: float | None = None,
         refresh: bool = False,
+        limit_pause: float = 2.0,
     ) -> None:
         self.journal = journal
         self.backends = backends
@@ -87,6 +88,8 @@ class Engine:
         self.fault = fault
         self.deadline = deadline
         self.refresh = refresh
+        # first wait (doubling) after the service refused a job for its pending-job limit
+        self.limit_pause = limit_pause
         self.groups = Groups(self, [])
         self._jobs: dict[str, JobSpec] = {}
         self._payloads: dict[str, bytes] = {}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from qprim.backends.base import SessionRef
+
 if TYPE_CHECKING:
     from qprim.backends.base import Backend
     from qprim.engine.core import Engine
@@ -22,8 +24,8 @@ class Groups:
         self.plan_of = {job.digest: plan for plan in plans for job in plan.jobs}
         self._lock = threading.Lock()
 
-    def session_for(self, job: JobSpec, backend: Backend) -> str:
-        """The id of the open batch/session for `job`'s workload, opening it if needed."""
+    def session_for(self, job: JobSpec, backend: Backend) -> SessionRef:
+        """The open batch/session for `job`'s workload, opening it if needed."""
         plan = self.plan_of[job.digest]
         journal = self.engine.journal
         with self._lock, journal.hold(plan.group_key, self.engine.deadline):
@@ -31,9 +33,9 @@ class Groups:
                 plan.group_key, plan.mode, (backend.kind, backend.name), refresh=self.engine.refresh
             )
             if group.session_id is None:
-                group = journal.set_group_session(group, backend.open_group(plan.mode))
+                group = journal.set_group_session(group, backend.open_group(plan.mode).id)
             assert group.session_id is not None
-            return group.session_id
+            return SessionRef(plan.mode, group.session_id)
 
     def close(self, plan: WorkloadPlan, backend: Backend) -> None:
         """Every job of `plan` exists: its open group (if this command used one) takes no more."""
@@ -42,5 +44,5 @@ class Groups:
             group = journal.group(plan.group_key)
             if group is None or group.closed or group.session_id is None:
                 return
-            backend.close_group(group.session_id)
+            backend.close_group(SessionRef(plan.mode, group.session_id))
             journal.close_group(group)

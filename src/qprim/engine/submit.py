@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from qprim.plan.jobs import JobSpec
     from qprim.workload.types import BackendSpec
 
-FIRST_LIMIT_WAIT_S = 2.0
 MAX_LIMIT_WAIT_S = 60.0
 
 
@@ -65,11 +64,12 @@ def submit(engine: Engine, job: JobSpec) -> Submitted:
 def _submit_new(engine: Engine, job: JobSpec, backend: Backend, row: Submission) -> Submitted:
     request, facts = engine.preparer.request(job, backend)
     tagged = replace(request, tags=(row.tag, *request.tags))
-    session_id = engine.groups.session_for(job, backend) if job.mode != "job" else None
-    pause = FIRST_LIMIT_WAIT_S
+    session = engine.groups.session_for(job, backend) if job.mode != "job" else None
+    session_id = session.id if session else None
+    pause = engine.limit_pause
     while True:
         try:
-            job_id = backend.submit(tagged, session_id)
+            job_id = backend.submit(tagged, session)
             break
         except PendingLimitReached as exc:
             _wait_for_room(engine, job, str(exc), pause)

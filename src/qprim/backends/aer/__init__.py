@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from qprim.backends.aer.execute import AerRunner, InProcess
 from qprim.backends.aer.store import AerJobStore, StoredJob, utc_now
-from qprim.backends.base import FoundJob, JobMetrics, JobRequest, JobStatus, StatusCallback
+from qprim.backends.base import (
+    FoundJob,
+    JobMetrics,
+    JobRequest,
+    JobStatus,
+    SessionRef,
+    StatusCallback,
+)
 from qprim.errors import InputError, JobFailedError
 from qprim.state import codec
 from qprim.workload.types import AER_SIMULATOR
@@ -79,7 +86,7 @@ class AerBackend:
 
         return AerSimulator().configuration().n_qubits
 
-    def submit(self, request: JobRequest, session_id: str | None = None) -> str:
+    def submit(self, request: JobRequest, session: SessionRef | None = None) -> str:
         ignored = sorted(set(request.options) - AER_OPTIONS)
         if ignored:
             log.warning("Aer ignores these options: %s", ", ".join(ignored))
@@ -130,10 +137,10 @@ class AerBackend:
             if self.store.state(job)["status"] == JobStatus.QUEUED.value:
                 self.store.set_state(job, status=JobStatus.CANCELLED.value, finished=utc_now())
 
-    def open_group(self, mode: str) -> str:
+    def open_group(self, mode: str) -> SessionRef:
         raise InputError(f"execution mode {mode} is for IBM Quantum; Aer runs plain jobs")
 
-    def close_group(self, session_id: str) -> None:
+    def close_group(self, session: SessionRef) -> None:
         raise InputError("Aer has no batches or sessions to close")
 
     def _job(self, job_id: str) -> StoredJob:

@@ -19,7 +19,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import SecretStr
 
-from qprim.backends.base import FoundJob, JobMetrics, JobRequest, JobStatus, StatusCallback
+from qprim.backends.base import (
+    FoundJob,
+    JobMetrics,
+    JobRequest,
+    JobStatus,
+    SessionRef,
+    StatusCallback,
+)
 from qprim.backends.ibm.errors import client_errors
 from qprim.deadline import call_before, remaining
 from qprim.errors import DeadlineError, InputError, JobFailedError
@@ -152,8 +159,8 @@ class IBMBackend:
     def num_qubits(self) -> int:
         return self.device.num_qubits
 
-    def submit(self, request: JobRequest, session_id: str | None = None) -> str:
-        mode = self.device if session_id is None else self._group(session_id)
+    def submit(self, request: JobRequest, session: SessionRef | None = None) -> str:
+        mode = self.device if session is None else self._group(session)
         with quiet_client():
             from qiskit_ibm_runtime import EstimatorV2, SamplerV2
 
@@ -222,31 +229,29 @@ class IBMBackend:
     def cancel(self, job_id: str) -> None:
         self._call(self._job(job_id).cancel, "cancelling the job", job_id)
 
-    def open_group(self, mode: str) -> str:
-        """A new batch or (dedicated) session on the device; its id."""
+    def open_group(self, mode: str) -> SessionRef:
+        """A new batch or (dedicated) session on the device."""
         with quiet_client():
-            from qiskit_ibm_runtime import Batch, Session
-
-            group_class = Batch if mode == "batch" else Session
+            group_class = _group_class(mode)
             group = self._call(lambda: group_class(backend=self.device), f"opening a {mode}")
-        session_id = str(group.session_id)
-        _GROUPS[session_id] = group
-        return session_id
+        session = SessionRef(mode, str(group.session_id))
+        _GROUPS[session.id] = group
+        return session
 
-    def close_group(self, session_id: str) -> None:
+    def close_group(self, session: SessionRef) -> None:
         """No more jobs in this batch/session; the ones in it run to the end."""
-        group = self._group(session_id)
-        self._call(group.close, f"closing {session_id}")
+        self._call(self._group(session).close, f"closing {session.mode} {session.id}")
 
-    def _group(self, session_id: str) -> Any:
-        if session_id not in _GROUPS:
-            from qiskit_ibm_runtime import Session
-
+    def _group(self, session: SessionRef) -> Any:
+        """The client's Batch/Session object: made here, or re-attached by id (a rerun)."""
+        if session.id not in _GROUPS:
+            group_class = _group_class(session.mode)
             with quiet_client():
-                _GROUPS[session_id] = self._call(
-                    lambda: Session.from_id(session_id, self.service), f"reopening {session_id}"
+                _GROUPS[session.id] = self._call(
+                    lambda: group_class.from_id(session.id, self.service),
+                    f"re-attaching to {session.mode} {session.id}",
                 )
-        return _GROUPS[session_id]
+        return _GROUPS[session.id]
 
     def _job(self, job_id: str) -> Any:
         return self._call(lambda: self.service.job(job_id), f"job {job_id}", job_id)
@@ -269,3 +274,9 @@ class IBMBackend:
     ) -> T:
         with client_errors(what):
             return call_before(deadline or self.deadline, call, what, job_id)
+
+
+def _group_class(mode: str) -> Any:
+    from qiskit_ibm_runtime import Batch, Session
+
+    return Batch if mode == "batch" else Session
