@@ -266,7 +266,7 @@ def test_prefect_block_register_registers_both_types(qprim: Qprim, prefect_api_u
 
 
 def test_importing_the_blocks_cli_imports_no_prefect() -> None:
-    code = "import sys, qprim.cli_blocks; print(any(m.startswith('prefect') for m in sys.modules))"
+    code = "import sys, qprim.cli.blocks; print(any(m.startswith('prefect') for m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

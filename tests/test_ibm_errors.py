@@ -87,6 +87,6 @@ def test_call_before_gives_up_at_the_deadline_on_a_hung_call() -> None:
     with pytest.raises(DeadlineError) as info:
         call_before(time.time() + 0.5, lambda: release.wait(30), "a hung call", "job-1")
     assert time.monotonic() - started < 5
-    assert info.value.job_id == "job-1"
+    assert info.value.job_ids == ("job-1",)
     release.set()
     assert call_before(time.time() + 5, lambda: 42, "a quick call") == 42

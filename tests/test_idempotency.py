@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -36,14 +37,9 @@ def test_fetch_in_a_new_process_returns_the_same_counts(qprim: Qprim) -> None:
     job_id = run["jobs"][0]["job_id"]
 
     cached = qprim.run_json("fetch", job_id, "--out", "fetched")
-    # a process with an empty Prefect result cache reads the job store instead
-    fresh = qprim.run_json(
-        "fetch",
-        job_id,
-        "--out",
-        "fresh",
-        env={"PREFECT_LOCAL_STORAGE_PATH": str(qprim.cwd / "other-storage")},
-    )
+    # with the result store gone, the durable Aer job store still has the result
+    shutil.rmtree(qprim.home / "results")
+    fresh = qprim.run_json("fetch", job_id, "--out", "fresh")
 
     assert cached["jobs"][0]["result"] == "cached"
     assert fresh["jobs"][0]["result"] == "fetched"
@@ -83,7 +79,7 @@ def test_sigkill_after_the_job_was_accepted_then_rerun_makes_no_second_job(
 ) -> None:
     marker = tmp_path / "accepted"
     victim = qprim.popen(
-        "run", BELL, "--out", "killed", env={"QPRIM_TEST_PAUSE_AFTER_ACCEPT": str(marker)}
+        "run", BELL, "--out", "killed", env={"QPRIM_FAULT_PAUSE": f"accepted:{marker}"}
     )
     deadline = time.monotonic() + 120
     while not marker.exists():
@@ -92,10 +88,11 @@ def test_sigkill_after_the_job_was_accepted_then_rerun_makes_no_second_job(
         time.sleep(0.2)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait(timeout=30)
-    accepted_job = marker.read_text()
+    assert marker.read_text() == "bell\n"
 
     # the backend has the job; the journal only knows it was about to submit
-    assert [job["job_id"] for job in qprim.aer_jobs()] == [accepted_job]
+    (accepted,) = qprim.aer_jobs()
+    accepted_job = accepted["job_id"]
     listed = json.loads(qprim.run("jobs", "--json").stdout)
     assert [(row["state"], row["job_id"]) for row in listed] == [("prepared", None)]
     assert not (qprim.cwd / "killed").exists()

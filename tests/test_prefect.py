@@ -32,7 +32,7 @@ def test_flow_run_tasks_and_job_metrics_artifact_are_recorded(
             "/artifacts/filter",
             json={
                 "artifacts": {
-                    "key": {"any_": ["job-metrics"]},
+                    "key": {"any_": ["job-metrics-bell"]},
                     "flow_run_id": {"any_": [flow_run_id]},
                 }
             },
@@ -41,12 +41,15 @@ def test_flow_run_tasks_and_job_metrics_artifact_are_recorded(
     assert flow["name"] == "bell"  # the flow is named after the workload
     assert flow_run["name"] == manifest["flow_run"]["name"]
     assert flow_run["state"]["type"] == "COMPLETED"
-    assert sorted(task["task_key"].split("-")[0] for task in tasks) == ["fetch", "submit"]
+    assert sorted(task["name"] for task in tasks) == ["fetch bell", "submit bell"]
     assert all(task["state"]["type"] == "COMPLETED" for task in tasks)
     assert len(artifacts) == 1
     assert artifacts[0]["type"] == "table"
     assert job_id in str(artifacts[0]["data"])
-    # the flow run's parameters hold no circuit, only a placeholder
+    # the flow run's parameters say what ran, in words; no circuit
+    (described,) = flow_run["parameters"]["workloads"]
+    assert described["digest"] == manifest["workload"]["digest"]
+    assert described["backend"] == "aer:aer_simulator"
     assert "OPENQASM" not in str(flow_run["parameters"])
 
 

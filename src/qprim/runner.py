@@ -152,18 +152,24 @@ def _plan(
 
     workload = load_workload(path, flags)
     if workload.backend.block is not None:
-        from qprim.flows.env import configure_prefect
-
-        configure_prefect()
-        from qprim.flows.blocks import resolve
-
-        spec, account = resolve(workload.backend)
-        workload = replace(workload, backend=spec)
+        workload = replace(workload, backend=_from_block(workload.backend, accounts))
         workload = replace(workload, digest=workload_digest(workload))
-        if account is not None:
-            accounts[spec.block] = account
-            os.environ.update(account.client_environment())
     return plan_workload(workload)
+
+
+def _from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> BackendSpec:
+    """`spec` completed from its block; an IBM block's account is kept in `accounts`, and
+    the settings the client reads only from the environment are set for this process."""
+    from qprim.flows.env import configure_prefect
+
+    configure_prefect()
+    from qprim.flows.blocks import resolve
+
+    filled, account = resolve(spec)
+    if account is not None:
+        accounts[spec.block] = account
+        os.environ.update(account.client_environment())
+    return filled
 
 
 def _needs_submitting(plan: WorkloadPlan, journal: Journal, refresh: bool) -> bool:
@@ -234,7 +240,8 @@ def _engine(
     deadline: float | None,
     fault: FaultPoint | None,
 ) -> Engine:
-    from qprim.engine import Engine, no_fault
+    from qprim.engine import Engine
+    from qprim.engine.core import pause_from_environment
     from qprim.flows.run import log_event
     from qprim.state.results import ResultStore
 
@@ -247,7 +254,7 @@ def _engine(
         backends,
         ResultStore(),
         events=events,
-        fault=fault or no_fault,
+        fault=fault or pause_from_environment(),
         deadline=deadline,
         refresh=request.refresh,
     )
@@ -319,9 +326,10 @@ def fetch(
     journal = Journal()
     row = journal.by_job_id(job_id)
     aer_store = AerJobStore(qprim_home() / "aer-jobs")
-    spec, account = _backend_of(job_id, row, block, aer_store)
+    accounts: dict[str | None, IBMAccount] = {}
+    spec = _backend_of(job_id, row, block, aer_store, accounts)
     deadline = deadline_after(timeout)
-    backends = Backends(aer_store, InProcess(), {spec.block: account} if account else {}, deadline)
+    backends = Backends(aer_store, InProcess(), accounts, deadline)
 
     def both(event: object) -> None:
         events(event)  # type: ignore[arg-type]
@@ -356,13 +364,17 @@ def fetch(
 
 
 def _backend_of(
-    job_id: str, row: Submission | None, block: str | None, aer_store: AerJobStore
-) -> tuple[BackendSpec, IBMAccount | None]:
-    from qprim.flows.blocks import resolve
+    job_id: str,
+    row: Submission | None,
+    block: str | None,
+    aer_store: AerJobStore,
+    accounts: dict[str | None, IBMAccount],
+) -> BackendSpec:
+    """Where a job ran: the `--block` given, its journal row, or the Aer job store."""
     from qprim.workload.types import BackendSpec
 
     if block is not None:
-        return resolve(BackendSpec(kind="ibm", name=None, block=block))
+        return _from_block(BackendSpec(kind="ibm", name=None, block=block), accounts)
     if row is not None:
         spec = BackendSpec(
             kind=row.backend_kind,  # type: ignore[arg-type]
@@ -370,14 +382,12 @@ def _backend_of(
             block=row.block,
         )
         if row.backend_kind == "ibm":
-            return resolve(spec)
+            return _from_block(spec, accounts) if spec.block else spec
         job = aer_store.get(job_id)
-        if job is not None:
-            return replace(spec, noise=job.header["noise"]), None
-        return spec, None
+        return replace(spec, noise=job.header["noise"]) if job is not None else spec
     job = aer_store.get(job_id) if job_id.startswith("aer-") else None
     if job is not None:
-        return BackendSpec(kind="aer", name=job.header["backend"], noise=job.header["noise"]), None
+        return BackendSpec(kind="aer", name=job.header["backend"], noise=job.header["noise"])
     raise InputError(
         f"unknown job {job_id!r}: it is not in this machine's journal or Aer job store; "
         "for an IBM job submitted elsewhere, name the credentials with --block NAME"

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from qprim.engine import Engine, Event, Outcome
+from qprim.engine import Engine, Event, FaultPoint, Outcome
 from qprim.errors import DeadlineError, JobFailedError
 from qprim.plan.jobs import WorkloadPlan, plan_workload
 from qprim.state.journal import Journal
@@ -40,7 +39,7 @@ class World:
     backend: FakeBackend
     events: list[Event] = dataclasses.field(default_factory=list)
 
-    def engine(self, fault: Callable[[str, object], None] | None = None, **kwargs: object) -> Engine:
+    def engine(self, fault: FaultPoint | None = None, **kwargs: object) -> Engine:
         options: dict[str, object] = {"limit_pause": 0.01, **kwargs}
         if fault is not None:
             options["fault"] = fault

@@ -45,6 +45,28 @@ def no_fault(point: str, subject: object) -> None:
     """No fault injected."""
 
 
+PAUSE_ENV = "QPRIM_FAULT_PAUSE"
+
+
+def pause_from_environment() -> FaultPoint:
+    """For crash tests across processes: `QPRIM_FAULT_PAUSE=POINT:FILE` makes the engine
+    write the job's label to FILE and stop at POINT until the test kills the process."""
+    import os
+
+    setting = os.environ.get(PAUSE_ENV)
+    if not setting:
+        return no_fault
+    point, _, marker = setting.partition(":")
+
+    def pause(at: str, subject: object) -> None:
+        if at == point:
+            with open(marker, "a") as handle:
+                handle.write(f"{getattr(subject, 'label', subject)}\n")
+            threading.Event().wait()
+
+    return pause
+
+
 class Steps(Protocol):
     """How the engine's two steps run: directly, or wrapped (e.g. as Prefect task runs)."""
 
@@ -62,8 +84,9 @@ class Outcome:
     errors: dict[str, BaseException] = field(default_factory=dict)
 
     def job_ids(self, digests: list[str] | None = None) -> tuple[str, ...]:
-        chosen = self.submitted if digests is None else {d: self.submitted[d] for d in digests}
-        return tuple(s.job_id for d, s in chosen.items() if d in self.submitted)
+        """The job ids known so far (of `digests` only, if given)."""
+        chosen = self.submitted if digests is None else digests
+        return tuple(self.submitted[d].job_id for d in chosen if d in self.submitted)
 
 
 class Engine:

@@ -21,6 +21,7 @@ EventKind = Literal[
     "cached",  # the result was restored from the result store, no backend call
     "fetched",  # the result was read from the backend and stored
     "failed",  # this job's step ended with an error
+    "warning",  # something went wrong that changes nothing for the result
 ]
 
 

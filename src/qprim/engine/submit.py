@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from qprim.backends.base import FoundJob, JobStatus
-from qprim.errors import DeadlineError, PendingLimitReached
+from qprim.errors import DeadlineError, PendingLimitReached, TransientBackendError
 from qprim.state.journal import Submission, SubmissionMeta
 
 if TYPE_CHECKING:
@@ -82,14 +82,22 @@ def _submit_new(engine: Engine, job: JobSpec, backend: Backend, row: Submission)
                 return found
             raise
     engine.fault("accepted", job)
-    if backend.may_duplicate:
-        found = adopt(engine, job, backend, row, facts=facts, session_id=session_id)
-        if found is not None:
-            engine.emit(job, "submitted", found.job_id)
-            return found
     row = engine.journal.mark_submitted(row, job_id, session_id=session_id, pubs=facts)
     engine.emit(job, "submitted", job_id)
+    if backend.may_duplicate:
+        return _keep_one(engine, job, backend, row)
     return _submitted(job, row, "new")
+
+
+def _keep_one(engine: Engine, job: JobSpec, backend: Backend, row: Submission) -> Submitted:
+    """Look the tag up once: a client that retried the POST may have made several jobs.
+    Best effort: the job is recorded already, so a lookup that fails costs nothing."""
+    try:
+        kept = adopt(engine, job, backend, row, facts=row.pubs, session_id=row.session_id)
+    except (TransientBackendError, DeadlineError) as exc:
+        engine.emit(job, "warning", row.job_id, detail=f"could not look for duplicates: {exc}")
+        kept = None
+    return kept or _submitted(job, row, "new")
 
 
 def _wait_for_room(engine: Engine, job: JobSpec, why: str, pause: float) -> None:

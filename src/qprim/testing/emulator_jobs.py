@@ -138,6 +138,8 @@ class Job:
             "session_id": self.session_id,
             "status": self.status,
             "created": self.created,
+            "running": self.running,
+            "finished": self.finished,
             "reason": self.reason,
         }
 
@@ -368,7 +370,7 @@ def simulate(
     if noise is None and noisy:
         from qiskit_aer.noise import NoiseModel
 
-        from qprim.backends.aer import fake_device
+        from qprim.backends.aer.devices import fake_device
 
         noise = NoiseModel.from_backend(fake_device(backend))
     if noise is not None and not isinstance(noise, str | dict):

@@ -8,106 +8,13 @@ import json
 import re
 import signal
 import time
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from qprim import load_run
-from qprim.testing import DEFAULT_CRN
-from qprim.testing.emulator_process import EmulatorClient, emulator_process
-from tests.support import Qprim
-
-TOKEN = "qprim-secret-TOKEN-7c1d9e4b2a"
-BELL_QASM = """\
-      OPENQASM 3.0;
-      include "stdgates.inc";
-      qubit[2] q;
-      bit[2] c;
-      h q[0];
-      cx q[0], q[1];
-      c = measure q;
-"""
-
-
-@dataclass
-class IBM:
-    qprim: Qprim
-    emulator: EmulatorClient
-    block: str
-
-    def workload(
-        self,
-        name: str,
-        *,
-        device: str = "fake_manila",
-        tags: list[str] = (),
-        shots: int = 2000,
-        estimator: bool = False,
-    ) -> Path:
-        path = self.qprim.cwd / f"{name}.yaml"
-        qasm = BELL_QASM.replace("      c = measure q;\n", "") if estimator else BELL_QASM
-        load = "    observables: [ZZ, XX]\n" if estimator else f"    shots: {shots}\n"
-        path.write_text(
-            "qprim: 1\n"
-            f"primitive: {'estimator' if estimator else 'sampler'}\n"
-            f"backend: {{kind: ibm, block: {self.block}, name: {device}, seed: 11}}\n"
-            f"tags: {json.dumps(list(tags))}\n"
-            "circuits:\n  bell:\n    qasm3: |\n" + qasm + "pubs:\n  - circuit: bell\n" + load
-        )
-        return path
-
-    def jobs(self) -> list[dict]:
-        return self.emulator.jobs()
-
-
-def create_block(
-    qprim: Qprim,
-    emulator: EmulatorClient,
-    prefix: str,
-    token_env: str,
-    env: dict[str, str] | None = None,
-) -> str:
-    """`qprim blocks create ibm` pointing at the emulator, through the real CLI."""
-    block = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    done = qprim.run(
-        "blocks",
-        "create",
-        "ibm",
-        block,
-        "--instance",
-        DEFAULT_CRN,
-        "--token-env",
-        token_env,
-        "--url",
-        emulator.url,
-        "--iam-url",
-        emulator.url,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
-    return block
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorClient]:
-    with emulator_process("--seed", "1234") as client:
-        yield client
-
-
-@pytest.fixture
-def ibm(qprim: Qprim, emulator: EmulatorClient) -> IBM:
-    """A block pointing at the emulator, created through the real CLI."""
-    qprim.env["QPRIM_TEST_IBM_TOKEN"] = TOKEN
-    block = create_block(qprim, emulator, "emu", "QPRIM_TEST_IBM_TOKEN")
-    return IBM(qprim, emulator, block)
-
-
-def sampler_counts(run_dir: Path) -> dict[str, int]:
-    return load_run(run_dir).result[0].data.c.get_counts()
+from tests.ibm.support import IBM, TOKEN, create_block, sampler_counts
 
 
 def test_sampler_on_fake_manila_then_rerun_and_fetch(ibm: IBM) -> None:
@@ -124,14 +31,8 @@ def test_sampler_on_fake_manila_then_rerun_and_fetch(ibm: IBM) -> None:
     assert (rerun["jobs"][0]["submit"], rerun["jobs"][0]["result"]) == ("reused", "cached")
     assert len(ibm.jobs()) == 1
 
-    fetched = ibm.qprim.run_json(
-        "fetch",
-        job_id,
-        "--out",
-        "fetched",
-        env={"PREFECT_LOCAL_STORAGE_PATH": str(ibm.qprim.cwd / "empty-cache")},
-    )
-    assert fetched["jobs"][0]["result"] == "fetched"
+    fetched = ibm.qprim.run_json("fetch", job_id, "--out", "fetched")
+    assert fetched["jobs"][0]["result"] == "cached"  # from the result store, no backend call
     assert sampler_counts(ibm.qprim.cwd / "fetched") == counts
     assert len(ibm.jobs()) == 1
 
@@ -282,14 +183,17 @@ def test_ctrl_c_leaves_the_job_running_and_says_how_to_fetch_it(ibm: IBM) -> Non
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the client's own SamplerV2
-def test_two_live_jobs_with_one_tag_stop_the_run_and_the_later_queued_one_is_cancelled(
-    ibm: IBM, tmp_path: Path
+def test_a_later_queued_job_with_the_same_tag_is_cancelled_and_the_earliest_kept(
+    ibm: IBM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from qiskit import QuantumCircuit
     from qiskit.transpiler import generate_preset_pass_manager
     from qiskit_ibm_runtime import SamplerV2
 
-    from qprim.testing.emulator import runtime_service
+    from qprim.testing.emulator import client_env, runtime_service
+
+    for name, value in client_env(ibm.emulator.url).items():
+        monkeypatch.setenv(name, value)  # runtime_service sets them; undone after the test
 
     workload = ibm.workload("bell")
     first = ibm.qprim.run_json("run", workload, "--out", "first")
@@ -303,16 +207,15 @@ def test_two_live_jobs_with_one_tag_stop_the_run_and_the_later_queued_one_is_can
     sampler.options.environment.job_tags = [tag, "qprim-fault:queue=120"]
     duplicate = sampler.run([isa]).job_id()
 
+    # a machine whose journal is empty finds the work by its tag
     new_machine = {"QPRIM_HOME": str(tmp_path / "new-machine")}
-    stopped = ibm.qprim.run("run", workload, env=new_machine)
-    assert stopped.returncode == 3, stopped.stderr
-    assert "2 jobs carry tag" in stopped.stderr and duplicate in stopped.stderr
+    again = ibm.qprim.run("run", workload, "--out", "again", "--json", env=new_machine)
+    assert again.returncode == 0, again.stderr
+    kept = first["jobs"][0]["job_id"]
+    assert json.loads(again.stdout)["jobs"][0]["job_id"] == kept
+    assert f"kept the earliest, {kept}; cancelled {duplicate}" in again.stderr
     statuses = {job["id"]: job["status"] for job in ibm.jobs()}
-    assert statuses == {first["jobs"][0]["job_id"]: "Completed", duplicate: "Cancelled"}
-
-    again = ibm.qprim.run_json("run", workload, "--out", "again", env=new_machine)
-    assert again["jobs"][0]["job_id"] == first["jobs"][0]["job_id"]
-    assert again["jobs"][0]["submit"] == "reused"
+    assert statuses == {kept: "Completed", duplicate: "Cancelled"}
 
 
 def test_without_a_block_qiskit_finds_the_account_itself(ibm: IBM) -> None:
