@@ -135,10 +135,26 @@ def ibm_rows(bench: Bench, queue: float) -> list[tuple[str, float]]:
     ]
 
 
+def layered(qubits: int, layers: int, angle: float) -> str:
+    """OpenQASM 3 text of a circuit that takes Aer a second or so: entangling layers."""
+    lines = ["OPENQASM 3.0;", 'include "stdgates.inc";', f"qubit[{qubits}] q;"]
+    lines.append(f"bit[{qubits}] c;")
+    for layer in range(layers):
+        lines += [f"ry({angle + 0.1 * layer}) q[{i}];" for i in range(qubits)]
+        lines += [f"cx q[{i}], q[{i + 1}];" for i in range(layer % 2, qubits - 1, 2)]
+    lines.append("c = measure q;")
+    return "\n".join("      " + line for line in lines)
+
+
 def aer_rows(bench: Bench) -> list[tuple[str, float]]:
-    backend = "{kind: aer, seed: 11}"
+    heavy = (
+        "qprim: 1\nprimitive: sampler\nbackend: {{kind: aer, seed: 11}}\n"
+        "transpile: {{optimization_level: 0}}\n"
+        "circuits:\n  layered:\n    qasm3: |\n{qasm}\npubs:\n  - circuit: layered\n"
+        "    shots: 1000\n"
+    )
     folder = bench.folder(
-        "aer-eight", [BELL.format(backend=backend, tags="[]", shots=20_000 + n) for n in range(8)]
+        "aer-eight", [heavy.format(qasm=layered(22, 12, 0.3 + n)) for n in range(8)]
     )
     cores = os.cpu_count() or 1
     pool = bench.timed(["run", str(folder)], bench.env())

@@ -70,7 +70,9 @@ class Progress:
             stamp = time.strftime("%H:%M:%S", time.localtime(event.at))
             self.console.print(f"{stamp} {event.line()}", markup=False, highlight=False)
 
-    def table(self) -> Table:
+    def table(self) -> Table | Text:
+        if not self.rows:
+            return Text("checking workloads and starting the flow…", style="dim")
         now = time.time()
         table = new_table("jobs")
         for header in ("workload", "job", "job id", "status", "queued s", "running s", "detail"):

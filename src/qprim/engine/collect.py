@@ -60,5 +60,5 @@ def collect(engine: Engine, submitted: Submitted) -> Collected:
     metrics = backend.metrics(job_id).as_dict()
     engine.journal.record_result(job_id, sha256=saved.sha256, size=saved.size, metrics=metrics)
     engine.remember(job_id, data)
-    engine.emit_for(submitted, "fetched", detail=f"{saved.size} bytes stored")
+    engine.emit_for(submitted, "fetched")
     return Collected(submitted, JobStatus.DONE.value, "fetched", saved.sha256, metrics)

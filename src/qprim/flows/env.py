@@ -13,6 +13,8 @@ import os
 
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    # no "Prefect collects anonymous usage data" notice, no telemetry from the client
+    "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "true",
     # a first run migrates a new database: on a slow or busy machine that takes longer
     # than Prefect's default 20 s, and the run would fail before it began

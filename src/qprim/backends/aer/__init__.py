@@ -109,8 +109,8 @@ class AerBackend:
         """The job's result, running the job first if nobody has yet."""
         job = self._job(job_id)
         if not self.status(job_id).final:
-            on_status(JobStatus.RUNNING)
-            self.runner.run(self.store, job_id, deadline)
+            on_status(JobStatus.QUEUED)
+            self.runner.run(self.store, job_id, deadline, lambda: on_status(JobStatus.RUNNING))
         state = self.store.state(job)
         if state["status"] == JobStatus.CANCELLED.value:
             raise JobFailedError(f"Aer job {job_id} was cancelled")

@@ -17,6 +17,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,8 +29,9 @@ from qprim.state import codec
 FINAL = (JobStatus.DONE.value, JobStatus.ERROR.value, JobStatus.CANCELLED.value)
 
 
-def execute_stored(store: AerJobStore, job_id: str) -> None:
-    """Run a stored job unless someone already has; its outcome is recorded in the store."""
+def execute_stored(store: AerJobStore, job_id: str, threads: int = 0) -> None:
+    """Run a stored job unless someone already has; its outcome is recorded in the store.
+    `threads` caps Aer's own parallelism (0: all cores) so that workers share the cores."""
     job = store.get(job_id)
     assert job is not None, job_id
     with store.lock(job):
@@ -37,23 +39,23 @@ def execute_stored(store: AerJobStore, job_id: str) -> None:
             return
         store.set_state(job, status=JobStatus.RUNNING.value, started=utc_now())
         try:
-            result = _simulate(store, job)
+            result = _simulate(store, job, threads)
         except Exception as exc:
             store.set_state(job, status=JobStatus.ERROR.value, error=str(exc), finished=utc_now())
             return
         store.save_result(job, codec.encode(result))
 
 
-def _simulate(store: AerJobStore, job: StoredJob) -> Any:
+def _simulate(store: AerJobStore, job: StoredJob, threads: int) -> Any:
     pubs = [tuple(pub) for pub in codec.decode(store.pubs_json(job))]
-    return _primitive(job.header).run(pubs).result()
+    return _primitive(job.header, threads).run(pubs).result()
 
 
-def _primitive(header: dict[str, Any]) -> Any:
+def _primitive(header: dict[str, Any], threads: int) -> Any:
     from qiskit_aer.primitives import EstimatorV2, SamplerV2
 
     options = dict(header["options"])
-    backend_options = dict(options.pop("backend_options", {}))
+    backend_options = {"max_parallel_threads": threads, **options.pop("backend_options", {})}
     if header["noise"]:
         from qiskit_aer.noise import NoiseModel
 
@@ -77,9 +79,11 @@ def _primitive(header: dict[str, Any]) -> Any:
 
 
 class AerRunner(Protocol):
-    """Where stored Aer jobs execute."""
+    """Where stored Aer jobs execute; `started` is called when a job's turn comes."""
 
-    def run(self, store: AerJobStore, job_id: str, deadline: float | None) -> None: ...
+    def run(
+        self, store: AerJobStore, job_id: str, deadline: float | None, started: Callable[[], None]
+    ) -> None: ...
 
     def close(self) -> None: ...
 
@@ -87,7 +91,10 @@ class AerRunner(Protocol):
 class InProcess:
     """One simulation at a time in this process (the deadline cannot interrupt it)."""
 
-    def run(self, store: AerJobStore, job_id: str, deadline: float | None) -> None:
+    def run(
+        self, store: AerJobStore, job_id: str, deadline: float | None, started: Callable[[], None]
+    ) -> None:
+        started()
         execute_stored(store, job_id)
 
     def close(self) -> None:
@@ -99,23 +106,27 @@ class WorkerPool:
 
     def __init__(self, size: int) -> None:
         self.size = size
+        self.threads = max(1, (os.cpu_count() or 1) // size)  # each worker's share
         self._idle: queue.Queue[_Worker | None] = queue.Queue()
         for _ in range(size):
             self._idle.put(None)  # a slot whose worker is not started yet
         self._all: list[_Worker] = []
 
-    def run(self, store: AerJobStore, job_id: str, deadline: float | None) -> None:
+    def run(
+        self, store: AerJobStore, job_id: str, deadline: float | None, started: Callable[[], None]
+    ) -> None:
         try:
             worker = self._idle.get(timeout=None if deadline is None else _left(deadline))
         except queue.Empty:
             raise DeadlineError(
                 "gave up waiting for a free Aer worker (--timeout reached)"
             ) from None
+        started()
         try:
             if worker is None or not worker.alive:
                 worker = _Worker.start()
                 self._all.append(worker)
-            worker.execute(store, job_id, deadline)
+            worker.execute(store, job_id, deadline, self.threads)
         except BaseException:
             if worker is not None:
                 worker.kill()
@@ -149,9 +160,12 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def execute(self, store: AerJobStore, job_id: str, deadline: float | None) -> None:
+    def execute(
+        self, store: AerJobStore, job_id: str, deadline: float | None, threads: int
+    ) -> None:
         assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps({"root": str(store.root), "job_id": job_id}) + "\n")
+        request = {"root": str(store.root), "job_id": job_id, "threads": threads}
+        self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         timeout = None if deadline is None else _left(deadline)
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
@@ -182,6 +196,6 @@ def serve(lines: Any = sys.stdin, out: Any = sys.stdout) -> None:
     """The worker's loop: one JSON request per line, one line back when it is done."""
     for line in lines:
         request = json.loads(line)
-        execute_stored(AerJobStore(Path(request["root"])), request["job_id"])
+        execute_stored(AerJobStore(Path(request["root"])), request["job_id"], request["threads"])
         out.write("done\n")
         out.flush()
