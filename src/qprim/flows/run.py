@@ -10,6 +10,7 @@ through a context variable set for the flow run. `submit` is never retried by Pr
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from prefect import flow, get_run_logger, tags, task
 from prefect.cache_policies import NO_CACHE
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.tasks import exponential_backoff
 
 from qprim.errors import TransientBackendError
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 FETCH_RETRIES = 4
+HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
 
 
 @dataclass(frozen=True)
@@ -121,14 +124,14 @@ def fetch_flow(job_id: str, backend: str) -> Any:
 
 def run_command(command: RunCommand) -> list[Any]:
     """Run the command's workloads as one flow run."""
-    with _bound(command), tags(*command.tags):
+    with _bound(command), tags(*command.tags), _heartbeats_as_configured():
         named = run_flow.with_options(name=command.name, flow_run_name=_flow_run_name(command))
         return named([describe(plan) for plan in command.plans])
 
 
 def fetch_command(command: FetchCommand) -> Any:
     job = command.submitted
-    with _bound(command):
+    with _bound(command), _heartbeats_as_configured():
         named = fetch_flow.with_options(flow_run_name=f"fetch-{job.job_id}")
         return named(job.job_id, f"{job.backend.kind}:{job.backend.name}")
 
@@ -158,6 +161,18 @@ def current_flow_run() -> FlowRunRef:
     from prefect.runtime import flow_run
 
     return FlowRunRef(id=str(flow_run.id), name=str(flow_run.name))
+
+
+@contextmanager
+def _heartbeats_as_configured() -> Iterator[None]:
+    """Prefect's flow-run heartbeat thread is joined at the end of every flow run, about a
+    second of nothing; the heartbeats only matter to a zombie-flow automation a team sets
+    up. So they are off unless PREFECT_FLOWS_HEARTBEAT_FREQUENCY asks for them."""
+    if HEARTBEAT_ENV in os.environ:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 @contextmanager
