@@ -146,11 +146,22 @@ def test_duplicates_made_by_a_retrying_client_are_cancelled_and_the_earliest_kep
 
 def test_a_pending_job_limit_makes_qprim_wait_and_never_submit_twice(world: World) -> None:
     world.backend.pending_limit = 2
+    world.backend.hold = threading.Event()  # the first two jobs sit in the queue
     plan = sweep_plan(5, mode="job")
-    outcome = world.engine().run([plan])
-    assert_complete(outcome, plan)
+    engine = world.engine()
+    done: list[Outcome] = []
+    runner = threading.Thread(target=lambda: done.append(engine.run([plan])))
+    runner.start()
+    for _ in range(500):
+        if world.kinds("waiting"):
+            break
+        threading.Event().wait(0.01)
+    assert world.kinds("waiting")  # refused, and it said so
+    assert len(world.backend.jobs) == 2
+    world.backend.hold.set()  # the queue moves: room for the others
+    runner.join(10)
+    assert_complete(done[0], plan)
     assert len(world.backend.jobs) == 5
-    assert world.kinds("waiting")  # it said so
 
 
 def test_a_job_that_outlives_the_deadline_is_reported_with_its_id(world: World) -> None:
