@@ -7,6 +7,7 @@ their code, so nothing else in qprim maps failures to numbers.
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal
@@ -20,6 +21,7 @@ class ExitCode(IntEnum):
     AUTH = 4
     DEADLINE = 5
     CHECKS_FAILED = 6
+    UNAVAILABLE = 7
     INTERRUPTED = 130
 
 
@@ -39,6 +41,12 @@ EXIT_CODES: dict[ExitCode, ExitInfo] = {
     ExitCode.DEADLINE: ExitInfo("gave up waiting (--timeout)", "timed out", "failure"),
     # the run itself succeeded: its failed checks are the JUnit failures
     ExitCode.CHECKS_FAILED: ExitInfo("an expect: check failed", "checks failed", "pass"),
+    ExitCode.UNAVAILABLE: ExitInfo(
+        "a service qprim needs (the backend, IAM, the Prefect server) was unreachable or "
+        "kept failing; the message says whether a job exists",
+        "unavailable",
+        "failure",
+    ),
     ExitCode.INTERRUPTED: ExitInfo("interrupted", "interrupted", "error"),
 }
 
@@ -49,6 +57,7 @@ SEVERITY: tuple[ExitCode, ...] = (
     ExitCode.OK,
     ExitCode.CHECKS_FAILED,
     ExitCode.DEADLINE,
+    ExitCode.UNAVAILABLE,
     ExitCode.JOB_FAILED,
     ExitCode.INPUT,
     ExitCode.AUTH,
@@ -86,6 +95,10 @@ class AuthError(QprimError):
     exit_code = ExitCode.AUTH
 
 
+class StateError(AuthError):
+    """qprim's own state cannot be used: a damaged journal, a read-only or full disk."""
+
+
 class WaitingError(QprimError):
     """qprim stopped waiting; every job already submitted keeps running at the backend."""
 
@@ -116,7 +129,20 @@ class ExpectationFailed(QprimError):
 
 
 class TransientBackendError(QprimError):
-    """A failure worth retrying: the backend was unreachable, overloaded or slow."""
+    """A failure worth retrying: the backend was unreachable, overloaded or slow. When
+    retries are spent it ends the command: the service, not qprim, is at fault."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class ServiceUnavailable(QprimError):
+    """A service qprim itself relies on (the Prefect server) does not answer."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class AbandonedCall(TransientBackendError):
+    """A service call that did not answer in time was given up on; it may still act."""
 
 
 class PendingLimitReached(TransientBackendError):
@@ -126,11 +152,23 @@ class PendingLimitReached(TransientBackendError):
 ISSUES_URL = "https://github.com/qprim/qprim/issues"
 
 
+# What a failing write or read of qprim's own files means to the user (never a qprim bug).
+_DISK_TROUBLE = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+}
+
+
 def exit_code_of(exc: BaseException) -> ExitCode:
     if isinstance(exc, QprimError):
         return exc.exit_code
     if isinstance(exc, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
+    if isinstance(exc, OSError) and exc.errno in _DISK_TROUBLE:
+        return ExitCode.AUTH
     return ExitCode.BUG
 
 
@@ -143,6 +181,9 @@ def describe_failure(exc: BaseException) -> tuple[ExitCode, str]:
         return code, f"error: {exc}"
     if isinstance(exc, KeyboardInterrupt):
         return code, f"interrupted\n{resume_hint(())}"
+    if isinstance(exc, OSError) and exc.errno in _DISK_TROUBLE:
+        where = f" {exc.filename}" if exc.filename else ""
+        return code, f"error: cannot write{where}: {_DISK_TROUBLE[exc.errno]}"
     import traceback
 
     details = "".join(traceback.format_exception(exc))

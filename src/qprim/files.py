@@ -11,10 +11,10 @@ from typing import Any
 
 
 def qprim_home() -> Path:
-    """The folder holding the journal, the Aer job store and locks (`QPRIM_HOME`, else ~/.qprim)."""
-    home = Path(os.environ.get("QPRIM_HOME") or Path.home() / ".qprim")
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    """The folder holding the journal, the Aer job store and locks (`QPRIM_HOME`, else
+    ~/.qprim). Not created here: commands that only read (validate, show) must work on a
+    read-only home; what writes creates the folders it writes into."""
+    return Path(os.environ.get("QPRIM_HOME") or Path.home() / ".qprim")
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qprim.engine.events import EventSink, ignore
-from qprim.errors import ExitCode, InputError, describe_failure
+from qprim.errors import (
+    ExitCode,
+    InputError,
+    ServiceUnavailable,
+    StateError,
+    describe_failure,
+)
 from qprim.files import qprim_home
 from qprim.state import runs
 from qprim.workload import CircuitFileFlags, check_width, load_workload, workload_digest
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
 WORKLOAD_SUFFIXES = (".yaml", ".yml")
 INPUT_SUFFIXES = (*WORKLOAD_SUFFIXES, ".qpy", ".qasm")
 AER_PROCESSES_ENV = "QPRIM_AER_PROCESSES"
+IBM_CALL_TIMEOUT_ENV = "QPRIM_IBM_CALL_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -84,12 +91,14 @@ def deadline_after(timeout: float | None) -> float | None:
 
 def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRun]:
     """Run every workload of `request`; one result per input, in input order."""
-    from qprim.flows.run import RunCommand, run_command
     from qprim.state.journal import Journal
 
     started = time.monotonic()
     deadline = deadline_after(request.timeout)
     paths = expand(request.inputs)
+    outs = _out_dirs(request.out, paths, several=len(paths) > 1)
+    for folder in outs.values():
+        runs.check_destination(folder)
     ended: dict[Path, WorkloadRun] = {}
     journal = Journal()
     accounts: dict[str | None, IBMAccount] = {}
@@ -109,24 +118,60 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
                 del plans[path]
         if plans:
             engine = _engine(journal, backends, request, deadline, fault)
-            outs = _out_dirs(request.out, list(plans), several=len(paths) > 1)
-
-            def finish(plan: WorkloadPlan, outcome: Outcome, flow_run: FlowRunRef) -> WorkloadRun:
-                path = plan.workload.source
-                return _finish(plan, outcome, engine, flow_run, outs[path], started)
-
-            command = RunCommand(
-                plans=list(plans.values()),
-                engine=engine,
-                finish=finish,
-                name=_command_name(list(plans.values()), paths),
-                tags=tuple(dict.fromkeys(t for p in plans.values() for t in p.workload.tags)),
-            )
-            for workload_run in run_command(command):
+            for workload_run in _run_flow(list(plans.values()), engine, outs, started, paths):
                 ended[workload_run.source] = workload_run
     finally:
         backends.aer_runner.close()
     return [ended[path] for path in paths]
+
+
+def _run_flow(
+    plans: list[WorkloadPlan],
+    engine: Engine,
+    outs: dict[Path, Path | None],
+    started: float,
+    paths: list[Path],
+) -> list[WorkloadRun]:
+    """The engine, inside one Prefect flow run; a Prefect server that goes away ends every
+    workload still running with what it had done (job ids, stored results)."""
+    from qprim.flows.health import check_prefect_api, is_prefect_unreachable
+    from qprim.flows.run import RunCommand, run_command
+
+    def finish(plan: WorkloadPlan, outcome: Outcome, flow_run: FlowRunRef) -> WorkloadRun:
+        return _finish(plan, outcome, engine, flow_run, outs[plan.workload.source], started)
+
+    command = RunCommand(
+        plans=plans,
+        engine=engine,
+        finish=finish,
+        name=_command_name(plans, paths),
+        tags=tuple(dict.fromkeys(tag for plan in plans for tag in plan.workload.tags)),
+    )
+    try:
+        check_prefect_api()
+        return run_command(command)
+    except Exception as exc:
+        if not is_prefect_unreachable(exc) and not isinstance(exc, ServiceUnavailable):
+            raise
+        return [
+            _failed(plan.workload.source, _survived(exc, plan, engine), started, plan.workload.name)
+            for plan in plans
+        ]
+
+
+def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> ServiceUnavailable:
+    """The failure, and what of the workload's work is kept: so nobody submits it again."""
+    kept = []
+    for job in plan.jobs:
+        row = engine.journal.latest(job.digest)
+        if row is not None and row.job_id is not None:
+            state = "result stored" if row.result_sha256 else "submitted, still running"
+            kept.append(f"{job.label}: job {row.job_id} ({state})")
+    note = "; ".join(kept) or "nothing was submitted"
+    return ServiceUnavailable(
+        f"{failure}. Kept: {note}. Run the same command again when it answers: nothing is "
+        "submitted twice"
+    )
 
 
 def check(path: Path, flags: CircuitFileFlags | None = None) -> WorkloadPlan:
@@ -164,6 +209,9 @@ def _from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> Ba
 
     configure_prefect()
     from qprim.flows.blocks import resolve
+    from qprim.flows.health import check_prefect_api
+
+    check_prefect_api()
 
     filled, account = resolve(spec)
     if account is not None:
@@ -214,7 +262,14 @@ def _backends(
         aer_runner=_aer_runner(len(unfinished)),
         accounts=accounts,
         deadline=deadline,
+        ibm_call_timeout=_ibm_call_timeout(),
     )
+
+
+def _ibm_call_timeout() -> float | None:
+    """`QPRIM_IBM_CALL_TIMEOUT`: seconds any one IBM client call may take (default 300)."""
+    value = os.environ.get(IBM_CALL_TIMEOUT_ENV)
+    return float(value) if value else None
 
 
 def _has_result(row: Submission | None) -> bool:
@@ -275,14 +330,28 @@ def _finish(
     w = plan.workload
     try:
         done = assemble(plan, outcome, engine.payload, flow_run)
-        folder = out or runs.default_run_dir(w.name, w.digest)
-        runs.save_run(folder, done.record, done.result_json, w.files)
-        saved = runs.SavedRun(folder, done.result, done.record)
-        publish(saved)
     except Exception as exc:
         return _failed(w.source, exc, started, w.name)
+    folder = out or runs.default_run_dir(w.name, w.digest)
+    try:
+        runs.save_run(folder, done.record, done.result_json, w.files)
+    except OSError as exc:
+        return _failed(w.source, _not_saved(exc, folder, done.record.job_ids), started, w.name)
+    saved = runs.SavedRun(folder, done.result, done.record)
+    publish(saved)
     code = ExitCode.CHECKS_FAILED if done.record.failed_checks else ExitCode.OK
     return WorkloadRun(w.source, w.name, code, time.monotonic() - started, saved)
+
+
+def _not_saved(exc: OSError, folder: Path, job_ids: list[str]) -> StateError:
+    """The run finished but its folder could not be written: say where the result is."""
+    _, why = describe_failure(exc)
+    fetch = " ".join(f"`qprim fetch {job_id} --out DIR`" for job_id in job_ids)
+    return StateError(
+        f"the run folder {folder} was not saved ({why.removeprefix('error: ')}). The jobs "
+        f"finished and their results are kept (result store, and at the backend): {fetch} "
+        "writes them out again once there is room"
+    )
 
 
 def _failed(path: Path, exc: BaseException, started: float, name: str | None = None) -> WorkloadRun:
@@ -323,13 +392,15 @@ def fetch(
     from qprim.state.journal import Journal
     from qprim.state.results import ResultStore
 
+    folder = out or runs.RUNS_DIR / f"fetch-{job_id}"
+    runs.check_destination(folder)
     journal = Journal()
     row = journal.by_job_id(job_id)
     aer_store = AerJobStore(qprim_home() / "aer-jobs")
     accounts: dict[str | None, IBMAccount] = {}
     spec = _backend_of(job_id, row, block, aer_store, accounts)
     deadline = deadline_after(timeout)
-    backends = Backends(aer_store, InProcess(), accounts, deadline)
+    backends = Backends(aer_store, InProcess(), accounts, deadline, _ibm_call_timeout())
 
     def both(event: object) -> None:
         events(event)  # type: ignore[arg-type]
@@ -354,7 +425,6 @@ def fetch(
 
         data = engine.payload(spec.kind, job_id)
         record, result = fetched_record(collected, row, data, flow_run)
-        folder = out or runs.RUNS_DIR / f"fetch-{job_id}"
         runs.save_run(folder, record, data)
         saved = runs.SavedRun(folder, result, record)
         publish(saved)

@@ -26,6 +26,7 @@ class Backends:
     aer_runner: AerRunner
     accounts: Mapping[str | None, IBMAccount] = field(default_factory=dict)
     deadline: float | None = None
+    ibm_call_timeout: float | None = None  # None: the IBM backend's own cap
     _open: dict[tuple[object, ...], Backend] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -41,7 +42,8 @@ class Backends:
             from qprim.backends.ibm import IBMAccount, IBMBackend
 
             account = self.accounts.get(spec.block) or IBMAccount(name=spec.block)
-            return IBMBackend(account, spec.name, spec.seed, self.deadline)
+            cap = {"call_timeout": self.ibm_call_timeout} if self.ibm_call_timeout else {}
+            return IBMBackend(account, spec.name, spec.seed, self.deadline, **cap)
         from qprim.backends.aer import AerBackend, AerSettings
         from qprim.workload.types import AER_SIMULATOR
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from qprim.backends.base import JobStatus
-from qprim.errors import JobFailedError
+from qprim.errors import JobFailedError, StateError, describe_failure
 from qprim.state.codec import sha256
 
 if TYPE_CHECKING:
@@ -56,7 +56,15 @@ def collect(engine: Engine, submitted: Submitted) -> Collected:
         engine.emit_for(submitted, "failed", detail=str(exc))
         raise
     engine.fault("fetched", submitted)
-    saved = engine.results.put(kind, job_id, data)
+    try:
+        saved = engine.results.put(kind, job_id, data)
+    except OSError as exc:
+        _, why = describe_failure(exc)
+        raise StateError(
+            f"job {job_id} finished, but its result could not be stored "
+            f"({why.removeprefix('error: ')}); the backend keeps it: `qprim fetch {job_id}` "
+            "gets it once there is room"
+        ) from exc
     metrics = backend.metrics(job_id).as_dict()
     engine.journal.record_result(job_id, sha256=saved.sha256, size=saved.size, metrics=metrics)
     engine.remember(job_id, data)

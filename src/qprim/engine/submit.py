@@ -16,7 +16,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from qprim.backends.base import FoundJob, JobStatus
-from qprim.errors import DeadlineError, PendingLimitReached, TransientBackendError
+from qprim.errors import (
+    AbandonedCall,
+    DeadlineError,
+    PendingLimitReached,
+    TransientBackendError,
+)
 from qprim.state.journal import Submission, SubmissionMeta
 
 if TYPE_CHECKING:
@@ -51,6 +56,9 @@ def submit(engine: Engine, job: JobSpec) -> Submitted:
         row = claim.submission
         if not claim.claimed and row.job_id is not None:
             engine.emit(job, "reused", row.job_id, detail="recorded in the journal")
+            if row.uncertain and backend.may_duplicate:
+                # an earlier submit was given up on: its job may have landed since
+                return replace(_keep_one(engine, job, backend, row), submit="reused")
             return _submitted(job, row, "reused")
         # a crash left `prepared`, or (new attempt) another machine made the same job
         found = adopt(engine, job, backend, row)
@@ -74,12 +82,11 @@ def _submit_new(engine: Engine, job: JobSpec, backend: Backend, row: Submission)
         except PendingLimitReached as exc:
             _wait_for_room(engine, job, str(exc), pause)
             pause = min(pause * 2, MAX_LIMIT_WAIT_S)
-        except Exception:
+        except Exception as exc:
             # the backend may have created the job and lost the answer: look before failing
-            found = adopt(engine, job, backend, row, facts=facts, session_id=session_id)
+            found = _look_after_failed_submit(engine, job, backend, row, exc)
             if found is not None:
-                engine.emit(job, "found", found.job_id, detail="after a failed submit")
-                return found
+                return _keep_one(engine, job, backend, found, facts, session_id)
             raise
     engine.fault("accepted", job)
     row = engine.journal.mark_submitted(row, job_id, session_id=session_id, pubs=facts)
@@ -89,11 +96,60 @@ def _submit_new(engine: Engine, job: JobSpec, backend: Backend, row: Submission)
     return _submitted(job, row, "new")
 
 
-def _keep_one(engine: Engine, job: JobSpec, backend: Backend, row: Submission) -> Submitted:
+def _look_after_failed_submit(
+    engine: Engine, job: JobSpec, backend: Backend, row: Submission, failure: Exception
+) -> Submission | None:
+    """After a submit that failed or was given up on: the job, if the service made it.
+
+    Raises what the user needs to know when there is none: whether a job exists."""
+    abandoned = isinstance(failure, DeadlineError | AbandonedCall)
+    if abandoned:
+        engine.journal.mark_uncertain(row)  # the call may still land a job later
+    try:
+        found = [f for f in backend.find_by_tag(row.tag) if f.status != JobStatus.CANCELLED]
+    except (TransientBackendError, DeadlineError):
+        engine.journal.mark_uncertain(row)
+        raise TransientBackendError(
+            f"{failure}. Whether the service made the job is unknown (looking up its tag "
+            f"{row.tag} failed too); run the same command again: qprim looks the job up by "
+            "its tag before submitting anything"
+        ) from failure
+    if found:
+        engine.emit(job, "found", found[0].job_id, detail="after a failed submit")
+        return engine.journal.mark_submitted(row, found[0].job_id)
+    if abandoned:
+        raise type(failure)(
+            f"{failure}. No job carries its tag {row.tag} yet, but the service may still make "
+            "it: the next run looks it up by its tag before submitting, and later runs keep "
+            "checking for a second job"
+        ) from failure
+    if isinstance(failure, TransientBackendError):
+        raise TransientBackendError(
+            f"{failure}. No job was made (none carries its tag {row.tag}); run the same "
+            "command again when the service answers"
+        ) from failure
+    return None
+
+
+def _keep_one(
+    engine: Engine,
+    job: JobSpec,
+    backend: Backend,
+    row: Submission,
+    facts: list[dict[str, object]] | None = None,
+    session_id: str | None = None,
+) -> Submitted:
     """Look the tag up once: a client that retried the POST may have made several jobs.
     Best effort: the job is recorded already, so a lookup that fails costs nothing."""
     try:
-        kept = adopt(engine, job, backend, row, facts=row.pubs, session_id=row.session_id)
+        kept = adopt(
+            engine,
+            job,
+            backend,
+            row,
+            facts=facts or row.pubs,
+            session_id=session_id or row.session_id,
+        )
     except (TransientBackendError, DeadlineError) as exc:
         engine.emit(job, "warning", row.job_id, detail=f"could not look for duplicates: {exc}")
         kept = None

@@ -29,10 +29,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from qprim.errors import StateError
 from qprim.files import qprim_home
 from qprim.state.locks import exclusive
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 metadata = sa.MetaData()
 
 submissions = sa.Table(
@@ -61,6 +62,9 @@ submissions = sa.Table(
     sa.Column("metrics", sa.Text),  # JSON: the job's timing, once fetched
     sa.Column("result_sha256", sa.Text),
     sa.Column("result_size", sa.Integer),
+    # version 3: a submit whose answer never came (given up on): the service may still make
+    # a second job for this tag, so every later run that reuses it looks the tag up
+    sa.Column("uncertain", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("digest", "attempt"),
 )
 
@@ -98,7 +102,8 @@ _ADDED_IN = {
         "metrics",
         "result_sha256",
         "result_size",
-    )
+    ),
+    3: ("uncertain",),
 }
 
 
@@ -126,12 +131,14 @@ class Submission:
     metrics: dict[str, Any] | None = None
     result_sha256: str | None = None
     result_size: int | None = None
+    uncertain: bool = False
 
     @classmethod
     def from_row(cls, row: sa.Row[Any]) -> Submission:
         values = dict(row._mapping)
         for key in ("pubs", "metrics"):
             values[key] = json.loads(values[key]) if values[key] else None
+        values["uncertain"] = bool(values["uncertain"])
         return cls(**{f.name: values[f.name] for f in fields(cls)})
 
 
@@ -169,6 +176,20 @@ class Group:
     closed: bool
 
 
+# What to do about a journal SQLite cannot use, by SQLite's own error code.
+_DAMAGED = (
+    "; it is damaged: move it aside, a new one is made, and jobs already submitted are "
+    "found again by their tags"
+)
+_SQLITE_HINTS = {
+    11: _DAMAGED,  # SQLITE_CORRUPT
+    26: _DAMAGED,  # SQLITE_NOTADB
+    13: "; the disk is full: make room and run again",  # SQLITE_FULL
+    8: "; its folder is read-only: set QPRIM_HOME to a writable folder",  # SQLITE_READONLY
+    14: "; its folder cannot be written: set QPRIM_HOME to a writable folder",  # CANTOPEN
+}
+
+
 def job_tag(digest: str, attempt: int) -> str:
     """A stable tag for attempt N of a digest: finds a job whose id was never recorded."""
     return f"qprim-{digest.removeprefix('sha256:')[:32]}-{attempt}"
@@ -182,12 +203,24 @@ class Journal:
     def __init__(self, home: Path | None = None) -> None:
         self.home = home or qprim_home()
         self.path = self.home / "journal.sqlite"
-        self.db = _sqlite_engine(str(self.path))
+        self.home.mkdir(parents=True, exist_ok=True)
+        with self._unusable_as_state_error():
+            self.db = _sqlite_engine(str(self.path))
 
     @contextmanager
     def _transaction(self) -> Iterator[sa.Connection]:
-        with self.db.begin() as connection:
+        with self._unusable_as_state_error(), self.db.begin() as connection:
             yield connection
+
+    @contextmanager
+    def _unusable_as_state_error(self) -> Iterator[None]:
+        """A damaged, read-only or full journal is the user's to fix, not a qprim bug."""
+        try:
+            yield
+        except sa.exc.DatabaseError as exc:
+            code = getattr(exc.orig, "sqlite_errorcode", None)
+            hint = _SQLITE_HINTS.get(code, "") if isinstance(code, int) else ""
+            raise StateError(f"the journal {self.path} cannot be used ({exc.orig}){hint}") from exc
 
     def hold(self, key: str, deadline: float | None = None) -> AbstractContextManager[None]:
         """Keeps every other qprim process on this machine away from `key` (a digest)
@@ -239,6 +272,15 @@ class Journal:
             db.execute(submissions.update().where(submissions.c.id == submission.id).values(values))
             row = db.execute(sa.select(submissions).where(submissions.c.id == submission.id)).one()
         return Submission.from_row(row)
+
+    def mark_uncertain(self, submission: Submission) -> None:
+        """qprim gave up on a submit call that may still make a job at the service."""
+        with self._transaction() as db:
+            db.execute(
+                submissions.update()
+                .where(submissions.c.id == submission.id)
+                .values(uncertain=True, updated=now())
+            )
 
     def record_status(self, job_id: str, status: str) -> None:
         self._update_job(job_id, status=status)
@@ -380,9 +422,7 @@ def _migrate(engine: sa.Engine) -> None:
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
-            from qprim.errors import InputError
-
-            raise InputError(
+            raise StateError(
                 f"the journal was written by a newer qprim (schema {version}); upgrade qprim"
             )
         metadata.create_all(db, tables=[groups, meta])
@@ -412,4 +452,6 @@ def _add_columns(version: int) -> Callable[[sa.Connection], None]:
     return migrate
 
 
-_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {2: _add_columns(2)}
+_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
+    version: _add_columns(version) for version in _ADDED_IN
+}

@@ -1,11 +1,16 @@
 """Run folders: `result.json` (RuntimeEncoder), `run.json` (the run record), the workload copy.
 
-A folder is assembled beside its destination and moved into place, so a reader never
-sees half a run; `run.json` is written last because it is what claims the run exists.
+A folder is assembled beside its destination (a staging folder named after this
+process) and renamed into place, so a reader never sees half a run, and `run.json` and
+`result.json` of one folder always come from one run. An earlier run's folder at the
+destination is moved aside whole, then deleted: never merged into. A folder that is not
+a run folder is never touched. Staging folders left by a killed save are removed by the
+next save beside them.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -45,23 +50,75 @@ def default_run_dir(name: str, digest: str) -> Path:
     return RUNS_DIR / f"{safe}-{stamp}-{digest.removeprefix('sha256:')[:8]}"
 
 
+def check_destination(out: Path | None) -> None:
+    """Before anything is submitted: `out` can become this run's folder."""
+    if out is None:
+        return
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: a file is in the way; give a folder for the run")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST_FILE).is_file():
+        raise InputError(
+            f"--out {out}: the folder holds other files and is not a qprim run folder; "
+            "give a new or empty folder (an earlier run's folder is replaced whole)"
+        )
+    existing = next(parent for parent in (out, *out.parents) if parent.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: {existing} is not writable; give another folder")
+
+
 def save_run(
     out: Path, record: RunRecord, result_json: bytes, workload_files: tuple[Path, ...] = ()
 ) -> Path:
     """Write the folder: the result exactly as encoded, the workload's files, the record."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    _remove_abandoned_staging(out)
+    staging = Path(
+        tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp")
+    )
     try:
         write_atomic(staging / RESULT_FILE, result_json)
         _copy_workload(workload_files, staging / WORKLOAD_DIR)
         write_atomic(staging / MANIFEST_FILE, json.dumps(record.document(), indent=2) + "\n")
-        if out.exists():
-            _merge_into(staging, out)
-        else:
-            os.rename(staging, out)
+        _replace(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out
+
+
+def _replace(staging: Path, out: Path) -> None:
+    """Put the staged run at `out`; an earlier run there is moved aside whole first."""
+    if out.exists():
+        if any(out.iterdir()) and not (out / MANIFEST_FILE).is_file():
+            raise InputError(f"--out {out}: not a qprim run folder; it was left untouched")
+        aside = staging.with_name(staging.name.removesuffix(".tmp") + ".old.tmp")
+        os.rename(out, aside)
+        os.rename(staging, out)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        os.rename(staging, out)
+
+
+def _remove_abandoned_staging(out: Path) -> None:
+    """Staging folders for `out` whose process is gone (a save that was killed); an
+    earlier run moved aside by a save killed before it put its own in place goes back."""
+    for leftover in sorted(out.parent.glob(f".{glob.escape(out.name)}.*.tmp")):
+        pid = leftover.name.removeprefix(f".{out.name}.").split(".", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        if leftover.name.endswith(".old.tmp") and not out.exists():
+            os.rename(leftover, out)
+        else:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def load_run(path: str | os.PathLike[str]) -> SavedRun:
@@ -85,12 +142,3 @@ def _copy_workload(files: tuple[Path, ...], target: Path) -> None:
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(resolved, destination)
-
-
-def _merge_into(staging: Path, out: Path) -> None:
-    """An existing `--out` folder: replace file by file, the manifest last."""
-    for source in sorted(staging.rglob("*"), key=lambda p: p.name == MANIFEST_FILE):
-        if source.is_file():
-            destination = out / source.relative_to(staging)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, destination)

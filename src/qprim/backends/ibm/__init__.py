@@ -29,7 +29,15 @@ from qprim.backends.base import (
 )
 from qprim.backends.ibm.errors import client_errors
 from qprim.deadline import call_before, remaining
-from qprim.errors import DeadlineError, InputError, JobFailedError
+from qprim.errors import (
+    AbandonedCall,
+    AuthError,
+    DeadlineError,
+    InputError,
+    JobFailedError,
+    QprimError,
+    TransientBackendError,
+)
 from qprim.state import codec
 
 if TYPE_CHECKING:
@@ -49,6 +57,9 @@ STATUS = {
 }
 FIRST_POLL_S = 0.5
 MAX_POLL_S = 10.0
+# The client has no read timeout: no single call may take longer than this, --timeout or
+# not, so a hung service can never hold a job's lock (or qprim) forever.
+CALL_TIMEOUT_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -97,10 +108,12 @@ _LOCK = threading.Lock()
 
 @contextmanager
 def quiet_client() -> Iterator[None]:
-    """The client warns about its own deprecations; that is qprim's business, not the user's."""
+    """The client warns about its own deprecations, and about an IAM failure it works
+    around; that is qprim's business (see `_check_iam`), not the user's."""
     with warnings.catch_warnings():
         for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
             warnings.simplefilter("ignore", category)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"qiskit_ibm_runtime\.")
         yield
 
 
@@ -115,10 +128,12 @@ class IBMBackend:
         name: str | None,
         seed: int | None = None,
         deadline: float | None = None,
+        call_timeout: float = CALL_TIMEOUT_S,
     ) -> None:
         self.account = account
         self.seed = seed
         self.deadline = deadline
+        self.call_timeout = call_timeout
         self.name = name or ""
 
     @property
@@ -129,6 +144,8 @@ class IBMBackend:
                 from qiskit_ibm_runtime import QiskitRuntimeService
 
                 kwargs = self.account.service_kwargs()
+                if self.account.token is not None:
+                    self._check_iam()
                 with quiet_client():
                     _SERVICES[self.account.name] = self._call(
                         lambda: QiskitRuntimeService(**kwargs), "connecting to IBM Quantum"
@@ -256,6 +273,29 @@ class IBMBackend:
     def _job(self, job_id: str) -> Any:
         return self._call(lambda: self.service.job(job_id), f"job {job_id}", job_id)
 
+    def _check_iam(self) -> None:
+        """Ask IBM Cloud IAM for a token with the client's own token manager first: when
+        IAM fails, the client only warns and sends the raw key, and the 401 that follows
+        would blame the credentials for an outage."""
+        from ibm_cloud_sdk_core import ApiException
+        from qiskit_ibm_runtime.api.auth import CloudAuth
+
+        assert self.account.token is not None
+        auth = CloudAuth(self.account.token.get_secret_value(), self.account.instance or "")
+        try:
+            self._call(auth.tm.get_token, "getting an IBM Cloud IAM token")
+        except QprimError as exc:
+            status = getattr(exc.__cause__, "code", None)
+            if isinstance(exc.__cause__, ApiException) and status in (400, 401, 403):
+                raise AuthError(
+                    f"IBM Cloud IAM refused the API key (HTTP {status}): check the token "
+                    "saved in the block (`qprim blocks create ibm NAME --overwrite ...`)"
+                ) from None
+            raise TransientBackendError(
+                f"IBM Cloud IAM is unavailable ({exc}); nothing was submitted: run the same "
+                "command again later"
+            ) from None
+
     def _options(self, request: JobRequest) -> dict[str, Any]:
         options = dict(request.options)
         environment = dict(options.get("environment") or {})
@@ -272,8 +312,18 @@ class IBMBackend:
         job_id: str | None = None,
         deadline: float | None = None,
     ) -> T:
+        """A client call under the user's deadline, and never longer than `call_timeout`."""
+        wanted = deadline or self.deadline
+        cap = time.time() + self.call_timeout
         with client_errors(what):
-            return call_before(deadline or self.deadline, call, what, job_id)
+            if wanted is not None and wanted <= cap:
+                return call_before(wanted, call, what, job_id)
+            try:
+                return call_before(cap, call, what, job_id)
+            except DeadlineError:
+                raise AbandonedCall(
+                    f"IBM Quantum did not answer {what} within {self.call_timeout:g} s"
+                ) from None
 
 
 def _group_class(mode: str) -> Any:
