@@ -105,10 +105,16 @@ def _look_after_failed_submit(
     abandoned = isinstance(failure, DeadlineError | AbandonedCall)
     if abandoned:
         engine.journal.mark_uncertain(row)  # the call may still land a job later
+    may_still_come = (
+        "the service may still make it: the next run looks it up by its tag "
+        f"{row.tag} before submitting, and later runs keep checking for a second job"
+    )
     try:
         found = [f for f in backend.find_by_tag(row.tag) if f.status != JobStatus.CANCELLED]
     except (TransientBackendError, DeadlineError):
         engine.journal.mark_uncertain(row)
+        if isinstance(failure, DeadlineError):  # the user's deadline: say it as such
+            raise DeadlineError(f"{failure}; {may_still_come}") from failure
         raise TransientBackendError(
             f"{failure}. Whether the service made the job is unknown (looking up its tag "
             f"{row.tag} failed too); run the same command again: qprim looks the job up by "
@@ -118,11 +124,9 @@ def _look_after_failed_submit(
         engine.emit(job, "found", found[0].job_id, detail="after a failed submit")
         return engine.journal.mark_submitted(row, found[0].job_id)
     if abandoned:
-        raise type(failure)(
-            f"{failure}. No job carries its tag {row.tag} yet, but the service may still make "
-            "it: the next run looks it up by its tag before submitting, and later runs keep "
-            "checking for a second job"
-        ) from failure
+        raise type(failure)(f"{failure}. No job carries its tag yet, but {may_still_come}") from (
+            failure
+        )
     if isinstance(failure, TransientBackendError):
         raise TransientBackendError(
             f"{failure}. No job was made (none carries its tag {row.tag}); run the same "
