@@ -9,6 +9,7 @@ saved as a run folder. One workload failing stops none of the others.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import time
 from dataclasses import dataclass, replace
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from qprim.state.journal import Journal, Submission
     from qprim.workload.types import BackendSpec
 
+log = logging.getLogger("qprim")
 WORKLOAD_SUFFIXES = (".yaml", ".yml")
 INPUT_SUFFIXES = (*WORKLOAD_SUFFIXES, ".qpy", ".qasm")
 AER_PROCESSES_ENV = "QPRIM_AER_PROCESSES"
@@ -132,13 +134,18 @@ def _run_flow(
     started: float,
     paths: list[Path],
 ) -> list[WorkloadRun]:
-    """The engine, inside one Prefect flow run; a Prefect server that goes away ends every
-    workload still running with what it had done (job ids, stored results)."""
+    """The engine, inside one Prefect flow run. If the Prefect server goes away, what was
+    finished stays finished (its run folder is saved), and every other workload ends with
+    what it had done (job ids, stored results)."""
     from qprim.flows.health import check_prefect_api, is_prefect_unreachable
     from qprim.flows.run import RunCommand, run_command
 
+    finished: dict[Path, WorkloadRun] = {}
+
     def finish(plan: WorkloadPlan, outcome: Outcome, flow_run: FlowRunRef) -> WorkloadRun:
-        return _finish(plan, outcome, engine, flow_run, outs[plan.workload.source], started)
+        done = _finish(plan, outcome, engine, flow_run, outs[plan.workload.source], started)
+        finished[done.source] = done
+        return done
 
     command = RunCommand(
         plans=plans,
@@ -153,8 +160,14 @@ def _run_flow(
     except Exception as exc:
         if not is_prefect_unreachable(exc) and not isinstance(exc, ServiceUnavailable):
             raise
+        log.warning(
+            "the Prefect server stopped answering: the UI's record of this run is incomplete"
+        )
         return [
-            _failed(plan.workload.source, _survived(exc, plan, engine), started, plan.workload.name)
+            finished.get(plan.workload.source)
+            or _failed(
+                plan.workload.source, _survived(exc, plan, engine), started, plan.workload.name
+            )
             for plan in plans
         ]
 
@@ -326,11 +339,14 @@ def _finish(
     """Assemble, check and save one workload's run, and show it in the Prefect UI."""
     from qprim.assemble import assemble
     from qprim.flows.artifacts import publish
+    from qprim.flows.health import is_prefect_unreachable
 
     w = plan.workload
     try:
         done = assemble(plan, outcome, engine.payload, flow_run)
     except Exception as exc:
+        if is_prefect_unreachable(exc):
+            exc = _survived(exc, plan, engine)
         return _failed(w.source, exc, started, w.name)
     folder = out or runs.default_run_dir(w.name, w.digest)
     try:
@@ -338,7 +354,12 @@ def _finish(
     except OSError as exc:
         return _failed(w.source, _not_saved(exc, folder, done.record.job_ids), started, w.name)
     saved = runs.SavedRun(folder, done.result, done.record)
-    publish(saved)
+    try:
+        publish(saved)
+    except Exception as exc:
+        if not is_prefect_unreachable(exc):
+            raise
+        log.warning("the run's Prefect artifacts were not created: the server stopped answering")
     code = ExitCode.CHECKS_FAILED if done.record.failed_checks else ExitCode.OK
     return WorkloadRun(w.source, w.name, code, time.monotonic() - started, saved)
 

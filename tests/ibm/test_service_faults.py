@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack
+from pathlib import Path
 
-from tests.ibm.support import IBM
+from qprim import load_run
+from qprim.testing.prefect_server import local_prefect_server
+from tests.ibm.support import IBM, create_block
 
 POST_JOBS = r"^/api/v1/jobs$"
 
@@ -77,3 +81,28 @@ def test_an_iam_outage_is_not_called_bad_credentials(ibm: IBM) -> None:
     assert "UserWarning" not in done.stderr and "Traceback" not in done.stderr
     assert time.monotonic() - started < 60
     assert ibm.jobs() == []
+
+
+def test_a_prefect_server_killed_mid_run_loses_nothing(ibm: IBM, tmp_path: Path) -> None:
+    """The run's own Prefect server dies while its job waits in the queue: the job is
+    fetched and saved all the same, and qprim says the UI's record is incomplete."""
+    with ExitStack() as stack:
+        server = local_prefect_server(tmp_path / "doomed")
+        ibm.qprim.env["PREFECT_API_URL"] = stack.enter_context(server)
+        ibm.block = create_block(ibm.qprim, ibm.emulator, "doomed", "QPRIM_TEST_IBM_TOKEN")
+        victim = ibm.qprim.popen(
+            "run", ibm.workload("bell", tags=["qprim-fault:queue=5"]), "--out", "out"
+        )
+        while not ibm.jobs():
+            assert victim.poll() is None, victim.communicate()
+            time.sleep(0.2)
+        stack.close()  # the Prefect server stops for good
+        started = time.monotonic()
+        _, stderr = victim.communicate(timeout=600)
+    assert victim.returncode == 0, stderr
+    assert "the Prefect server stopped answering" in stderr and "Traceback" not in stderr
+    assert time.monotonic() - started < 180
+    (job,) = ibm.jobs()
+    saved = load_run(ibm.qprim.cwd / "out")
+    assert saved.record.jobs[0].job_id == job["id"]
+    assert set(saved.result[0].data.c.get_counts()) == {"00", "11"}

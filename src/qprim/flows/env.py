@@ -20,6 +20,9 @@ DEFAULTS = {
     # than Prefect's default 20 s, and the run would fail before it began
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    # Prefect retries each API call 5 times with doubling pauses: a server that went away
+    # would take minutes to be noticed; 3 still rides out a busy server
+    "PREFECT_CLIENT_MAX_RETRIES": "3",
     # "Loading account with the given token..." on every run is not news to the user
     "QISKIT_IBM_RUNTIME_LOG_LEVEL": "ERROR",
 }
