@@ -60,15 +60,14 @@ def test_a_folder_of_ibm_workloads_waits_in_the_queue_once(ibm: IBM) -> None:
     folder.mkdir()
     for number in range(4):  # four different works, each 8 s in the queue
         ibm.workload(f"w{number}", shots=1000 + number, tags=["qprim-fault:queue=8"], folder=folder)
-    started = time.monotonic()
     done = ibm.qprim.run("run", folder, "--json")
-    elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     jobs = ibm.jobs()
     assert len(jobs) == 4
+    # all four were in the queue together: one queue wait, not four (wall time is left to
+    # bench/concurrency.py; on a busy machine it says little)
     first_finished = min(job["finished"] for job in jobs)
-    assert all(job["created"] < first_finished for job in jobs)  # all queued together
-    assert elapsed < 2 * 8 + 20  # one queue wait (plus overhead), not four
+    assert all(job["created"] < first_finished for job in jobs)
     assert len(json.loads(done.stdout)) == 4
 
 
