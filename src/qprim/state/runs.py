@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from qprim.errors import InputError
 from qprim.files import write_atomic
+from qprim.report.describe import completed
 from qprim.report.record import RunRecord
 from qprim.state.codec import decode_result
 
@@ -30,6 +31,7 @@ RESULT_FILE = "result.json"
 MANIFEST_FILE = "run.json"
 WORKLOAD_DIR = "workload"
 RUNS_DIR = Path("qprim-runs")
+LABELLED_RECORD = 3  # the record_version that records parameters and observables
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,8 @@ def load_run(path: str | os.PathLike[str]) -> SavedRun:
         result = decode_result((folder / RESULT_FILE).read_text())
     except (OSError, ValueError, ValidationError) as exc:
         raise InputError(f"{folder}: not a qprim run folder ({exc})") from exc
+    if record.record_version < LABELLED_RECORD:
+        record = completed(record, folder, result)
     return SavedRun(folder, result, record)
 
 
