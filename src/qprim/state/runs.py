@@ -25,7 +25,10 @@ from qprim.report.record import RunRecord
 from qprim.state.codec import decode_result
 
 if TYPE_CHECKING:
+    import pandas
     from qiskit.primitives import PrimitiveResult
+
+    from qprim.report.tidy import Tidy
 
 RESULT_FILE = "result.json"
 MANIFEST_FILE = "run.json"
@@ -39,6 +42,19 @@ class SavedRun:
     path: Path
     result: PrimitiveResult
     record: RunRecord
+
+    def tidy(self) -> Tidy:
+        """Every number of the run, one row per PUB x sweep point x outcome (sampler) or
+        observable (estimator), parameter values by name: what `qprim export` writes."""
+        from qprim.report.tidy import tidy
+
+        return tidy(self.record, self.result)
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """`tidy()` as a pandas DataFrame (needs `pip install 'qprim[data]'`)."""
+        from qprim.report.export import to_dataframe
+
+        return to_dataframe(self.tidy())
 
 
 def default_run_dir(name: str, digest: str) -> Path:
