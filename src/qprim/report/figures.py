@@ -143,22 +143,23 @@ def heatmap(
     axes: tuple[Axis, Axis],
     label: str,
     limits: tuple[float, float] | None = None,
+    cmap: str = "viridis",
+    fmt: str = ".2f",
 ) -> Any:
     """`grid[i, j]` over two sweep axes (the first along x), with a labelled colorbar.
 
-    Signed data gets a diverging map centred on 0, other data viridis; `limits` fixes the
-    colour scale (probabilities: 0 to 1). Small grids print each cell's value."""
+    Without `limits`, signed data gets a diverging map centred on 0, other data `cmap`;
+    `limits` fixes the colour scale (probabilities: 0 to 1). Small grids print each
+    cell's value."""
     from matplotlib.colors import Normalize
 
     finite = grid[np.isfinite(grid)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if limits is not None:
-        low, high, cmap = *limits, "viridis"
+        low, high = limits
     elif low < 0 < high:
         bound = max(-low, high)
         low, high, cmap = -bound, bound, "RdBu_r"
-    else:
-        cmap = "viridis"
     if high <= low:
         low, high = low - 0.5, high + 0.5
     norm = Normalize(low, high)
@@ -176,7 +177,7 @@ def heatmap(
                 ax.text(
                     i,
                     j,
-                    f"{value:.2f}",
+                    format(value, fmt),
                     ha="center",
                     va="center",
                     fontsize=7,
