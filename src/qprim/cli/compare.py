@@ -73,7 +73,7 @@ def compare(
         console.print(_verdict(comparison, tolerance, sigma, beyond))
         if png is not None:
             console.print(f"wrote [bold]{png}[/]")
-    if beyond:
+    if beyond and json_out:  # the table's verdict says it otherwise
         from qprim.cli.render import stderr_console
 
         limit = f"tolerance {tolerance}" if tolerance is not None else f"{sigma} sigma"
@@ -83,6 +83,7 @@ def compare(
             markup=False,
             soft_wrap=True,
         )
+    if beyond:
         raise typer.Exit(ExitCode.CHECKS_FAILED)
 
 

@@ -188,17 +188,17 @@ def evs_table(rows: facts.Rows[facts.EvRow]) -> Table:
 def extrema_table(found: list[facts.Extremum]) -> Table:
     """Each observable's lowest and highest value over a sweep, and where."""
     table = new_table("extremes over the sweep")
-    for header in ("pub", "observable", "min", "at", "max", "at"):
-        table.add_column(header, justify="right" if header in ("pub", "min", "max") else "left")
+    for header in ("pub", "observable", "", "value", "at"):
+        table.add_column(header, justify="right" if header in ("pub", "value") else "left")
     for item in found:
         table.add_row(
             str(item.pub),
             Text(item.observable),
-            f"{item.low:+.6f} ± {item.low_std:.6f}",
+            "min",
+            facts.plus_minus(item.low, item.low_std),
             item.low_at,
-            f"{item.high:+.6f} ± {item.high_std:.6f}",
-            item.high_at,
         )
+        table.add_row("", "", "max", facts.plus_minus(item.high, item.high_std), item.high_at)
     return table
 
 

@@ -8,7 +8,7 @@ leaves points out says how many (`omitted_notice`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -200,7 +200,7 @@ def extrema(record: RunRecord, result: PrimitiveResult) -> list[Extremum]:
         for number, (values, spread) in enumerate(zip(grid, errors, strict=True)):
             if np.isnan(values).all():
                 continue
-            low, high = first_extreme(values, min), first_extreme(values, max)
+            low, high = first_extreme(values, np.min), first_extreme(values, np.max)
             found.append(
                 Extremum(
                     pub=pub.index,
@@ -216,6 +216,11 @@ def extrema(record: RunRecord, result: PrimitiveResult) -> list[Extremum]:
     return found
 
 
+def plus_minus(value: float, std: float) -> str:
+    """`-1.845551 ± 0.000000`: an expectation value and its standard deviation."""
+    return f"{value:+.6f} ± {std:.6f}"
+
+
 def omitted_notice(omitted: list[Omitted], run_dir: str | None = None) -> str | None:
     """`65 more points not shown (pub 0: 16 of 81) ...`: said whenever rows were left out."""
     if not omitted:
@@ -229,7 +234,7 @@ def omitted_notice(omitted: list[Omitted], run_dir: str | None = None) -> str | 
     )
 
 
-def first_extreme(values: np.ndarray, which: Any) -> int:
+def first_extreme(values: np.ndarray, which: Callable[[np.ndarray], Any]) -> int:
     """The first point (C order) at the lowest (`min`) or highest (`max`) value: ties
     within rounding go to the first, so the answer does not hang on 1e-16 noise."""
     finite = values[~np.isnan(values)]

@@ -186,37 +186,20 @@ def heatmap(
     return image
 
 
-def mark_cell(ax: Axes, cell: tuple[int, int], text: str | None = None) -> None:
-    """A red frame around one heatmap cell (where a check failed)."""
+def mark_cell(ax: Axes, cell: tuple[int, int]) -> None:
+    """A red frame around one heatmap cell (where a check failed, or a tolerance broke)."""
     from matplotlib.patches import Rectangle
 
-    ax.add_patch(
-        Rectangle(
-            (cell[0] - 0.5, cell[1] - 0.5),
-            1,
-            1,
-            fill=False,
-            edgecolor=FAILED_COLOR,
-            linewidth=2.5,
-            label=text,
-        )
-    )
+    frame = Rectangle((cell[0] - 0.5, cell[1] - 0.5), 1, 1, fill=False, linewidth=2.5)
+    frame.set_edgecolor(FAILED_COLOR)
+    ax.add_patch(frame)
 
 
 def mark_extremes(ax: Axes, grid: np.ndarray, low: int, high: int) -> None:
-    """▼ at the lowest and ▲ at the highest cell of a heatmap."""
-    for flat, marker, name in ((low, "v", "min"), (high, "^", "max")):
+    """▼ at the lowest and ▲ at the highest cell of a heatmap (flat indices)."""
+    for flat, marker in ((low, "v"), (high, "^")):
         i, j = np.unravel_index(flat, grid.shape)
-        ax.plot(
-            i,
-            j,
-            marker=marker,
-            markersize=9,
-            markerfacecolor="white",
-            markeredgecolor="black",
-            linestyle="none",
-            label=name,
-        )
+        ax.plot(i, j, marker=marker, markersize=9, markerfacecolor="white", color="black")
 
 
 def line_axis_labels(ax: Axes, axis: Axis) -> None:

@@ -84,7 +84,7 @@ class PubLayout:
         """`theta=0.7854, phi=1.571`; `(3, 4)` when only the index is known; `` for none."""
         values = self.parameters(point)
         if values:
-            return ", ".join(f"{name}={_number(value)}" for name, value in values.items())
+            return ", ".join(f"{name}={value:.4g}" for name, value in values.items())
         return index_label(self.point_index(point)) if self.sweep_shape else ""
 
     @property
@@ -172,8 +172,9 @@ def pub_layout(pub: PubRecord, pub_result: Any) -> PubLayout:
         if values.ndim == 0 or values.shape[-1] != len(names):
             return PubLayout(pub.index, pub.circuit, shape, shape)
     if pub.observables is not None:
-        observables = np.empty(tuple(pub.observables.shape), dtype=object)
-        observables[...] = _object_array(pub.observables.labels, tuple(pub.observables.shape))
+        observables = np.array(pub.observables.labels, dtype=object)
+        if observables.shape != tuple(pub.observables.shape):
+            return PubLayout(pub.index, pub.circuit, shape, shape)
     sweep = values.shape[:-1] if values is not None else (() if observables is not None else shape)
     try:
         fits = np.broadcast_shapes(sweep, () if observables is None else observables.shape)
@@ -208,24 +209,3 @@ def short_label(label: str, width: int = SHORT_LABEL) -> str:
             break
         kept = candidate
     return f"{kept.replace(' + -', ' - ')} … ({len(terms)} terms)"
-
-
-def _object_array(labels: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """Nested lists of strings as an object array of `shape` (numpy would make `<U` text)."""
-    flat: list[Any] = []
-
-    def walk(item: Any) -> None:
-        if isinstance(item, list):
-            for inner in item:
-                walk(inner)
-        else:
-            flat.append(item)
-
-    walk(labels)
-    array = np.empty(len(flat), dtype=object)
-    array[:] = flat
-    return array.reshape(shape)
-
-
-def _number(value: float) -> str:
-    return f"{value:.4g}"

@@ -111,17 +111,20 @@ def _evs(record: RunRecord, result: PrimitiveResult, run_dir: str | None) -> lis
     found = facts.extrema(record, result)
     if found:
         extremes = _table(
-            ("pub", "observable", "min", "at", "max", "at"),
+            ("pub", "observable", "", "value", "at"),
             (
-                (
-                    item.pub,
-                    _code(item.observable),
-                    f"{item.low:+.6f} ± {item.low_std:.6f}",
-                    item.low_at,
-                    f"{item.high:+.6f} ± {item.high_std:.6f}",
-                    item.high_at,
-                )
+                row
                 for item in found
+                for row in (
+                    (
+                        item.pub,
+                        _code(item.observable),
+                        "min",
+                        facts.plus_minus(item.low, item.low_std),
+                        item.low_at,
+                    ),
+                    ("", "", "max", facts.plus_minus(item.high, item.high_std), item.high_at),
+                )
             ),
         )
         sections.append("### Extremes over the sweep\n\n" + extremes)

@@ -2,7 +2,7 @@
 
 Sampler PUBs: a histogram of the top outcomes with shot-noise error bars (a single
 point), the top outcomes' probabilities against the swept parameter (a 1-D sweep), or
-a heatmap of the most frequent outcome's probability (a 2-D sweep). Estimator PUBs:
+heatmaps of the most frequent outcomes' probabilities (a 2-D sweep). Estimator PUBs:
 bars per observable, a curve per observable against the parameter, or a heatmap per
 observable with its minimum and maximum marked. Higher-dimensional sweeps are drawn
 against the flattened sweep index. `expect:` targets are drawn, failed checks framed in
@@ -110,7 +110,7 @@ def check_lines(pub: PubLayout, checks: Sequence[CheckRecord]) -> list[CheckLine
     lines = []
     for check in checks:
         text = f"{check.kind}: {check.detail}"
-        if check.at is not None and len(check.at) == len(pub.shape) and pub.swept:
+        if check.at is not None and pub.shape and len(check.at) == len(pub.shape):
             point, observable = pub.element(tuple(check.at))
             where = [pub.label(point)] if pub.values is not None else []
             if pub.observable_count > 1:
@@ -328,7 +328,7 @@ def _ev_heatmap(
     where: int | None,
 ) -> Panel:
     grid = values.reshape(axes[0].size, axes[1].size)
-    low, high = first_extreme(values, min), first_extreme(values, max)
+    low, high = first_extreme(values, np.min), first_extreme(values, np.max)
     title = (
         f"{pub_title(pub)} — ⟨{figures.wrapped(label)}⟩\n"
         f"▼ min {values[low]:+.4f} at {pub.label(low)}\n"
