@@ -40,7 +40,9 @@ def compare(
     json_out: JsonOpt = False,
     png: Annotated[
         Path | None,
-        typer.Option("--png", help="Also draw the comparison to this PNG file (qprim[plot])."),
+        typer.Option(
+            "--png", help="Also draw the comparison to this PNG file (needs the plot extra)."
+        ),
     ] = None,
     every_row: Annotated[
         bool, typer.Option("--all", help=f"Show every difference, not the {MAX_ROWS} worst.")

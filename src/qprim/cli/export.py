@@ -28,7 +28,8 @@ class ExportFormat(StrEnum):
 def export(
     run_dir: RunDirArg,
     kind: Annotated[
-        ExportFormat, typer.Option("--format", "-f", help="csv, json, or parquet (qprim[data]).")
+        ExportFormat,
+        typer.Option("--format", "-f", help="csv, json, or parquet (needs the data extra)."),
     ] = ExportFormat.csv,
     out: Annotated[
         Path | None,

@@ -50,7 +50,9 @@ def show_command(
     ] = False,
     png: Annotated[
         Path | None,
-        typer.Option("--png", help="Also draw the results to this PNG file (needs qprim[plot])."),
+        typer.Option(
+            "--png", help="Also draw the results to this PNG file (needs the plot extra)."
+        ),
     ] = None,
 ) -> None:
     """Show a saved run again: metrics, counts or expectation values, checks; optionally a PNG."""

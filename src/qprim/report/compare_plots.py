@@ -18,8 +18,8 @@ import numpy as np
 from qprim.report import figures
 from qprim.report.compare import run_label
 from qprim.report.figures import CheckLine, Panel
-from qprim.report.layout import Axis, PubLayout, layouts, short_label
-from qprim.report.plots import line_axis, pub_title, sweep_axes
+from qprim.report.layout import Axis, PubLayout, layouts
+from qprim.report.plots import line_axis, observable_names, pub_title, sweep_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -185,7 +185,7 @@ def _estimator_panels(
         grids["std_a"][at], grids["std_b"][at] = row.std_a, row.std_b
     diff = grids["b"] - grids["a"]
     se = np.hypot(grids["std_a"], grids["std_b"])
-    labels = [short_label(pub.observable(n) or f"value {n}") for n in range(pub.observable_count)]
+    labels = observable_names(pub)
     if pub.points == 1:
         return [_side_by_side_evs(pub, labels, grids, names, lines)]
     axes = sweep_axes(pub)
@@ -197,7 +197,7 @@ def _estimator_panels(
         def draw_values(ax: Axes, _: float) -> None:
             for n in range(shown):
                 for key, style in (("a", A_STYLE), ("b", B_STYLE)):
-                    name = f"⟨{labels[n]}⟩ {key.upper()}"
+                    name = f"{labels[n]} {key.upper()}"
                     figures.curve(
                         ax,
                         x_axis.values,
@@ -214,7 +214,7 @@ def _estimator_panels(
 
         def draw_difference(ax: Axes, _: float) -> None:
             for n in range(shown):
-                figures.curve(ax, x_axis.values, diff[n], se[n], f"⟨{labels[n]}⟩", color=colors[n])
+                figures.curve(ax, x_axis.values, diff[n], se[n], labels[n], color=colors[n])
             _tolerance_band(ax, tolerance, both_signs=True)
             ax.axhline(0, color="black", linewidth=0.6)
             figures.line_axis_labels(ax, x_axis)
@@ -248,14 +248,12 @@ def _difference_heatmap(
 
     def draw(ax: Axes, _: float) -> None:
         bound = max(float(np.nanmax(np.abs(grid))), 1e-12)
-        figures.heatmap(ax, grid, axes, f"B − A of ⟨{label}⟩", (-bound, bound), "RdBu_r", "+.3f")
+        figures.heatmap(ax, grid, axes, f"B − A of {label}", (-bound, bound), "RdBu_r", "+.3f")
         if tolerance is not None:
             for cell in zip(*np.nonzero(np.abs(grid) > tolerance), strict=True):
                 figures.mark_cell(ax, cell)
 
-    title = (
-        f"{pub_title(pub)} — B − A of ⟨{label}⟩\nlargest {diff[worst]:+.4f} at {pub.label(worst)}"
-    )
+    title = f"{pub_title(pub)} — B − A of {label}\nlargest {diff[worst]:+.4f} at {pub.label(worst)}"
     return Panel(title, draw, lines)
 
 

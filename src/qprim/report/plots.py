@@ -105,6 +105,13 @@ def line_axis(pub: PubLayout, axes: list[Axis] | None) -> Axis | None:
     return axes[0] if len(axes) == 1 else None
 
 
+def observable_names(pub: PubLayout) -> list[str]:
+    """`⟨ZZ⟩` per observable (shortened), or one `expectation value` when not recorded."""
+    if pub.observables is None:
+        return ["expectation value"]
+    return [f"⟨{short_label(pub.observable(n) or '')}⟩" for n in range(pub.observable_count)]
+
+
 def check_lines(pub: PubLayout, checks: Sequence[CheckRecord]) -> list[CheckLine]:
     """Each check's verdict, with the parameter values where a swept check was worst."""
     lines = []
@@ -114,7 +121,7 @@ def check_lines(pub: PubLayout, checks: Sequence[CheckRecord]) -> list[CheckLine
             point, observable = pub.element(tuple(check.at))
             where = [pub.label(point)] if pub.values is not None else []
             if pub.observable_count > 1:
-                where.append(f"⟨{short_label(pub.observable(observable) or '-')}⟩")
+                where.append(observable_names(pub)[observable])
             text += f"; worst at {', '.join(where)}" if where else ""
         lines.append(CheckLine(check.passed, text))
     return lines
@@ -275,7 +282,7 @@ def estimator_panels(pub: PubLayout, pub_result: Any, checks: Sequence[CheckReco
     values = pub.by_observable(evs).reshape(pub.observable_count, -1)
     errors = pub.by_observable(stds).reshape(pub.observable_count, -1)
     expected = _expected_evs(pub, checks, evs.shape)
-    labels = [short_label(pub.observable(n) or f"value {n}") for n in range(pub.observable_count)]
+    labels = observable_names(pub)
     where = failed_point(pub, checks)
     lines = check_lines(pub, checks)
     if pub.points == 1:
@@ -289,9 +296,7 @@ def estimator_panels(pub: PubLayout, pub_result: Any, checks: Sequence[CheckReco
         def draw_curves(ax: Axes, _: float) -> None:
             colors = figures.palette(shown)
             for n in range(shown):
-                figures.curve(
-                    ax, x_axis.values, values[n], errors[n], f"⟨{labels[n]}⟩", color=colors[n]
-                )
+                figures.curve(ax, x_axis.values, values[n], errors[n], labels[n], color=colors[n])
                 if expected is not None:
                     ax.plot(
                         x_axis.values,
@@ -311,9 +316,7 @@ def estimator_panels(pub: PubLayout, pub_result: Any, checks: Sequence[CheckReco
         return [Panel(f"{pub_title(pub)} — {pub.points} points{cut}", draw_curves, lines)]
     assert axes is not None
     return [
-        _ev_heatmap(
-            pub, pub.observable(n) or f"value {n}", values[n], (axes[0], axes[1]), lines, where
-        )
+        _ev_heatmap(pub, n, values[n], (axes[0], axes[1]), lines, where)
         for n in range(pub.observable_count)
         if not np.isnan(values[n]).all()
     ]
@@ -321,7 +324,7 @@ def estimator_panels(pub: PubLayout, pub_result: Any, checks: Sequence[CheckReco
 
 def _ev_heatmap(
     pub: PubLayout,
-    label: str,
+    number: int,
     values: np.ndarray,
     axes: tuple[Axis, Axis],
     lines: list[CheckLine],
@@ -329,14 +332,16 @@ def _ev_heatmap(
 ) -> Panel:
     grid = values.reshape(axes[0].size, axes[1].size)
     low, high = first_extreme(values, np.min), first_extreme(values, np.max)
+    name = observable_names(pub)[number]
+    full = pub.observable(number)
     title = (
-        f"{pub_title(pub)} — ⟨{figures.wrapped(label)}⟩\n"
+        f"{pub_title(pub)} — {f'⟨{figures.wrapped(full)}⟩' if full else name}\n"
         f"▼ min {values[low]:+.4f} at {pub.label(low)}\n"
         f"▲ max {values[high]:+.4f} at {pub.label(high)}"
     )
 
     def draw(ax: Axes, _: float) -> None:
-        figures.heatmap(ax, grid, axes, f"⟨{short_label(label)}⟩")
+        figures.heatmap(ax, grid, axes, name)
         figures.mark_extremes(ax, grid, low, high)
         if where is not None:
             figures.mark_cell(ax, np.unravel_index(where, grid.shape))
