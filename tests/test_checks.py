@@ -62,7 +62,15 @@ def test_failed_expectation_exits_6_saves_results_and_names_the_check(
     assert done.returncode == 6, done.stderr
     manifest = json.loads(done.stdout)
     assert manifest["expect"] == [
-        {"pub": 0, "kind": "counts", "passed": False, "detail": manifest["expect"][0]["detail"]}
+        {
+            "pub": 0,
+            "kind": "counts",
+            "passed": False,
+            "detail": manifest["expect"][0]["detail"],
+            "expected": {"01": 0.5, "10": 0.5},  # the target, for plots
+            "tolerance": 0.05,
+            "at": None,  # an unswept PUB has no worst point
+        }
     ]
     assert manifest["expect"][0]["detail"].startswith("TVD 1.0000 > 0.05")
     assert "FAILED" in done.stderr and "TVD 1.0000 > 0.05" in done.stderr

@@ -200,31 +200,6 @@ def test_show_of_a_missing_folder_is_an_input_error(cli: Qprim) -> None:
     assert "not a qprim run folder" in done.stderr
 
 
-@pytest.mark.slow
-def test_png_falls_back_to_indices_without_the_workload_copy(
-    estimator_dir: Path, tmp_path: Path
-) -> None:
-    from qprim.report.plots import pub_contexts, write_png
-
-    run_dir = tmp_path / "bare"
-    shutil.copytree(estimator_dir, run_dir)
-    shutil.rmtree(run_dir / "workload")
-    saved = load_run(run_dir)
-    assert all(pub.spec is None for pub in pub_contexts(saved))
-    write_png(saved, tmp_path / "bare.png")
-    assert png_size(tmp_path / "bare.png")[0] > 200
-
-
-@pytest.mark.slow
-def test_png_reads_parameter_values_from_the_workload_copy(estimator_dir: Path) -> None:
-    from qprim.report.plots import pub_contexts
-
-    sweep = pub_contexts(load_run(estimator_dir))[1]
-    assert sweep.spec is not None
-    assert sweep.spec.parameter_names == ("theta",)
-    assert sweep.spec.parameter_values[-1, 0] == pytest.approx(3.14159265)
-
-
 def test_png_without_matplotlib_is_an_input_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -260,7 +235,8 @@ def test_markdown_summary_has_expectation_values(estimator_dir: Path) -> None:
     saved = load_run(estimator_dir)
     text = markdown_summary(saved.record, saved.result)
     assert "### Expectation values" in text
-    assert "| 0 | (2,) | -1.000000 | 0.000000 |" in text
+    assert "| 0 |  | `YY` | -1.000000 | 0.000000 |" in text  # pub 1 is swept: a point column
+    assert "| 1 | theta=0.3927 | `Z` | +0.923880 | 0.000000 |" in text
     assert "### Checks" in text
 
 

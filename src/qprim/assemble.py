@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from qprim.errors import WaitingError, exit_code_of, worst
 from qprim.report.checks import evaluate
+from qprim.report.describe import observables_record, parameters_record
 from qprim.report.record import (
     BackendRecord,
     ExecutionRecord,
@@ -176,7 +177,9 @@ def _job(job: JobSpec, done: Collected) -> JobRecord:
 
 
 def _pubs(w: Workload, collected: list[Collected]) -> list[PubRecord]:
-    """Each PUB as submitted: its depth and size come from what its job recorded."""
+    """Each PUB as submitted: its depth and size come from what its job recorded; its
+    parameter values and observable labels from the workload, so the run folder can
+    label its results without the workload."""
     facts: dict[int, dict[str, Any]] = {}
     for done in collected:
         for fact in done.submitted.facts:
@@ -190,6 +193,8 @@ def _pubs(w: Workload, collected: list[Collected]) -> list[PubRecord]:
             size=facts.get(pub.index, {}).get("size"),
             shots=pub.shots,
             precision=pub.precision,
+            parameters=parameters_record(pub),
+            observables=observables_record(pub),
         )
         for pub in w.pubs
     ]

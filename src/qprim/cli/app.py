@@ -13,7 +13,9 @@ import typer
 
 from qprim import __version__
 from qprim.cli.blocks import blocks_app
+from qprim.cli.compare import compare
 from qprim.cli.emulator import emulator_app
+from qprim.cli.export import export
 from qprim.cli.jobs import fetch, jobs
 from qprim.cli.run import run, schema, validate
 from qprim.cli.show import show_command
@@ -30,6 +32,8 @@ app.command()(validate)
 app.command()(fetch)
 app.command()(jobs)
 app.command(name="show")(show_command)
+app.command()(export)
+app.command()(compare)
 app.command()(schema)
 app.add_typer(blocks_app, name="blocks")
 app.add_typer(emulator_app, name="emulator")

@@ -32,7 +32,7 @@ def fetch(
     console = stderr_console()
     with Progress(console) as progress:
         saved = runner.fetch(job_id, out=out, timeout=timeout, block=block, events=progress)
-    show_run(console, saved.record, saved.result)
+    show_run(console, saved.record, saved.result, run_dir=str(saved.path))
     console.print(f"saved to [bold]{saved.path}[/]")
     if json_out:
         print_json(saved.record.document())

@@ -15,9 +15,10 @@ from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
+from qprim.cli.render_bars import counts_bars
 from qprim.errors import EXIT_CODES, ExitCode
 from qprim.report import facts
-from qprim.report.facts import point_label
+from qprim.report.layout import index_label
 from qprim.report.record import RunRecord
 
 if TYPE_CHECKING:
@@ -37,18 +38,43 @@ def stderr_console() -> Console:
     return console
 
 
-def show_run(console: Console, record: RunRecord, result: PrimitiveResult) -> None:
+def show_run(
+    console: Console,
+    record: RunRecord,
+    result: PrimitiveResult,
+    *,
+    limit: int | None = facts.MAX_POINTS,
+    run_dir: str | None = None,
+    bars: bool = False,
+) -> None:
+    """A run's tables (and counts as bars if asked); sweeps are cut to `limit` points
+    per PUB (None: all), and a notice says so and where to see the rest."""
     console.print(metrics_table(record))
     console.print(pubs_table(record))
     console.print(cache_table(record))
     if record.workload.digest:
         console.print(f"digest: {record.workload.digest}", soft_wrap=True)
     if record.primitive == "sampler":
-        console.print(counts_table(result))
+        rows = facts.top_counts(record, result, limit)
+        console.print(counts_table(rows))
+        if bars:
+            console.print(counts_bars(rows))
+        print_notice(console, rows.omitted, run_dir)
     else:
-        console.print(evs_table(result))
+        values = facts.expectation_values(record, result, limit)
+        console.print(evs_table(values))
+        print_notice(console, values.omitted, run_dir)
+        found = facts.extrema(record, result)
+        if found:
+            console.print(extrema_table(found))
     if record.expect:
         console.print(checks_table(record))
+
+
+def print_notice(console: Console, omitted: list[facts.Omitted], run_dir: str | None) -> None:
+    notice = facts.omitted_notice(omitted, run_dir)
+    if notice:
+        console.print(Text(notice, style="bold yellow"), soft_wrap=True)
 
 
 def checks_table(record: RunRecord) -> Table:
@@ -110,7 +136,7 @@ def pubs_table(record: RunRecord) -> Table:
         table.add_row(
             str(pub.index),
             pub.circuit or "-",
-            point_label(pub.shape),
+            index_label(pub.shape),
             _cell(pub.depth),
             _cell(pub.size),
             _cell(load if load is not None else "default"),
@@ -132,31 +158,47 @@ def cache_table(record: RunRecord) -> Table:
     return table
 
 
-def counts_table(result: PrimitiveResult) -> Table:
+def counts_table(rows: facts.Rows[facts.CountsRow]) -> Table:
+    """The top outcomes per PUB, register and sweep point (labelled by parameter values)."""
     table = new_table("counts (top outcomes)")
-    for header in ("pub", "register", "point", "shots", "top outcomes", "distinct"):
+    point = ["point"] if rows.swept else []
+    for header in ("pub", *point, "register", "shots", "top outcomes", "distinct"):
         table.add_column(header, justify="right" if header in ("pub", "shots") else "left")
-    for row in facts.top_counts(result):
-        top = "  ".join(f"{key}: {count} ({share:.1%})" for key, count, share in row["top"])
+    for row in rows.rows:
+        top = "  ".join(f"{key}: {count} ({share:.1%})" for key, count, share in row.top)
+        cells = [row.point] if rows.swept else []
+        table.add_row(str(row.pub), *cells, row.register, str(row.shots), top, str(row.distinct))
+    return table
+
+
+def evs_table(rows: facts.Rows[facts.EvRow]) -> Table:
+    """Expectation values per PUB, sweep point and observable."""
+    table = new_table("expectation values")
+    point = ["point"] if rows.swept else []
+    for header in ("pub", *point, "observable", "value", "std"):
+        table.add_column(header, justify="left" if header in ("point", "observable") else "right")
+    for row in rows.rows:
+        cells = [row.point] if rows.swept else []
         table.add_row(
-            str(row["pub"]),
-            row["register"],
-            point_label(row["point"]),
-            str(row["shots"]),
-            top,
-            str(row["distinct"]),
+            str(row.pub), *cells, Text(row.observable), f"{row.ev:+.6f}", f"{row.std:.6f}"
         )
     return table
 
 
-def evs_table(result: PrimitiveResult) -> Table:
-    table = new_table("expectation values")
-    for header in ("pub", "index", "value", "std"):
-        table.add_column(header, justify="right")
-    for row in facts.expectation_values(result):
+def extrema_table(found: list[facts.Extremum]) -> Table:
+    """Each observable's lowest and highest value over a sweep, and where."""
+    table = new_table("extremes over the sweep")
+    for header in ("pub", "observable", "", "value", "at"):
+        table.add_column(header, justify="right" if header in ("pub", "value") else "left")
+    for item in found:
         table.add_row(
-            str(row["pub"]), point_label(row["point"]), f"{row['ev']:+.6f}", f"{row['std']:.6f}"
+            str(item.pub),
+            Text(item.observable),
+            "min",
+            facts.plus_minus(item.low, item.low_std),
+            item.low_at,
         )
+        table.add_row("", "", "max", facts.plus_minus(item.high, item.high_std), item.high_at)
     return table
 
 
@@ -226,7 +268,7 @@ def summary_table(summary: dict[str, Any]) -> Table:
             str(pub["qubits"]),
             str(pub["depth"]),
             ", ".join(pub.get("parameters") or []) or "-",
-            point_label(pub.get("shape") or []),
+            index_label(pub.get("shape") or []),
             _cell(load),
         )
     return table

@@ -1,22 +1,16 @@
-"""Terminal pictures of a saved run: counts as horizontal bars, `expect:` checks as a table.
+"""Terminal pictures of a saved run: counts as horizontal bars.
 
-Why a separate module: `qprim show` draws these next to `render.show_run`'s tables, and
-the numbers still come from `qprim.report.facts` and the run record, never computed here.
+Why a separate module: block-character drawing is its own craft; `qprim show` prints
+these under `render.show_run`'s counts table, from the same `qprim.report.facts` rows.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from qprim.report import facts
-from qprim.report.facts import point_label
-
-if TYPE_CHECKING:
-    from qiskit.primitives import PrimitiveResult
 
 BAR_WIDTH = 30
 _EIGHTHS = " ▏▎▍▌▋▊▉"  # partial blocks: a bar's end is drawn to 1/8 of a cell
@@ -29,32 +23,34 @@ def bar(share: float, width: int = BAR_WIDTH) -> str:
     return "█" * full + (_EIGHTHS[rest] if rest else "")
 
 
-def counts_bars(result: PrimitiveResult) -> Table:
-    """Sampler: the top outcomes of each PUB (register, sweep point) as horizontal bars."""
+def counts_bars(rows: facts.Rows[facts.CountsRow]) -> Table:
+    """Sampler: the top outcomes of each PUB (sweep point, register) as horizontal bars."""
     table = Table(
         title="counts (share of shots)", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False
     )
-    for header in ("pub", "register", "point", "outcome"):
+    point = ["point"] if rows.swept else []
+    for header in ("pub", *point, "register", "outcome"):
         table.add_column(header, no_wrap=True)
     table.add_column("", no_wrap=True, overflow="crop", min_width=8)
     for header in ("share", "count", "of shots"):
         table.add_column(header, justify="right", no_wrap=True)
     previous = None
-    for row in facts.top_counts(result):
-        group = (row["pub"], row["register"], tuple(row["point"]))
+    for row in rows.rows:
+        group = (row.pub, row.register, row.point)
         if previous is not None and group != previous:
             table.add_section()
         previous = group
-        for rank, (outcome, count, share) in enumerate(row["top"]):
+        for rank, (outcome, count, share) in enumerate(row.top):
             first = rank == 0
+            where = [row.point if first else ""] if rows.swept else []
             table.add_row(
-                str(row["pub"]) if first else "",
-                row["register"] if first else "",
-                point_label(row["point"]) if first else "",
+                str(row.pub) if first else "",
+                *where,
+                row.register if first else "",
                 outcome,
                 Text(bar(share), style="cyan"),
                 f"{share:.1%}",
                 str(count),
-                str(row["shots"]) if first else "",
+                str(row.shots) if first else "",
             )
     return table

@@ -73,7 +73,8 @@ def run(
         if workload_run.saved is None:
             console.print(workload_run.error, markup=False, highlight=False, soft_wrap=True)
             continue
-        show_run(console, workload_run.saved.record, workload_run.saved.result)
+        saved = workload_run.saved
+        show_run(console, saved.record, saved.result, run_dir=str(saved.path))
         console.print(f"saved to [bold]{workload_run.saved.path}[/]")
     several = len(runs) > 1
     if several:

@@ -32,6 +32,6 @@ def publish(saved: SavedRun) -> None:
     )
     create_markdown_artifact(
         key=artifact_key("run-summary", name),
-        markdown=markdown_summary(record, saved.result),
+        markdown=markdown_summary(record, saved.result, str(saved.path)),
         description=f"Results of workload {name}, saved to {saved.path}",
     )

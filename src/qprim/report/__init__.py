@@ -1,1 +1,2 @@
-"""Pure functions of typed records: the run record, checks, facts, JUnit, markdown, plots."""
+"""Pure functions of typed records: the run record, checks, facts, layouts of sweeps, tidy
+tables and their exports, comparisons, JUnit, markdown, plots."""

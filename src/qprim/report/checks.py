@@ -40,15 +40,30 @@ def total_variation(expected: dict[str, float], counts: dict[str, int]) -> float
     return 0.5 * sum(abs(expected.get(k, 0.0) - measured.get(k, 0.0)) for k in keys)
 
 
-def _outcome(check: Expectation, kind: str, passed: bool, detail: str) -> CheckRecord:
-    return CheckRecord(pub=check.pub, kind=kind, passed=bool(passed), detail=detail)
+def _outcome(
+    check: Expectation,
+    kind: str,
+    passed: bool,
+    detail: str,
+    expected: Any,
+    at: tuple[int, ...] = (),
+) -> CheckRecord:
+    """The verdict, with the target and the worst point so a plot can draw them."""
+    return CheckRecord(
+        pub=check.pub,
+        kind=kind,
+        passed=bool(passed),
+        detail=detail,
+        expected=expected,
+        tolerance=None if kind == "shape" else check.tolerance,
+        at=[int(i) for i in at] if at else None,
+    )
 
 
 def _shape(check: Expectation, actual: tuple[int, ...]) -> CheckRecord:
     passed = actual == check.shape
-    return _outcome(
-        check, "shape", passed, f"shape {actual} {'==' if passed else '!='} {check.shape}"
-    )
+    detail = f"shape {actual} {'==' if passed else '!='} {check.shape}"
+    return _outcome(check, "shape", passed, detail, list(check.shape or ()))
 
 
 def _counts(check: Expectation, pub_result: Any) -> CheckRecord:
@@ -62,7 +77,8 @@ def _counts(check: Expectation, pub_result: Any) -> CheckRecord:
     passed = worst <= check.tolerance
     at = f" at point {where}" if where else ""
     sign = "<=" if passed else ">"
-    return _outcome(check, "counts", passed, f"TVD {worst:.4f} {sign} {check.tolerance}{at}")
+    detail = f"TVD {worst:.4f} {sign} {check.tolerance}{at}"
+    return _outcome(check, "counts", passed, detail, check.counts, where)
 
 
 def _evs(check: Expectation, evs: np.ndarray) -> CheckRecord:
@@ -79,4 +95,6 @@ def _evs(check: Expectation, evs: np.ndarray) -> CheckRecord:
         passed,
         f"max |ev - expected| {worst:.4f} {sign} {check.tolerance}{at} "
         f"(ev {float(evs[index]):+.4f}, expected {float(expected[index]):+.4f})",
+        check.evs,
+        tuple(int(i) for i in index),
     )

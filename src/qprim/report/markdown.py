@@ -18,15 +18,20 @@ if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
 
 
-def markdown_summary(record: RunRecord, result: PrimitiveResult) -> str:
-    """The whole report: overview, jobs, PUB results, checks."""
+def markdown_summary(record: RunRecord, result: PrimitiveResult, run_dir: str | None = None) -> str:
+    """The whole report: overview, jobs, PUB results (sweeps cut as in the terminal,
+    with the same notice), checks."""
     sections = [
         _overview(record),
         _jobs(record),
-        _counts(result) if record.primitive == "sampler" else _evs(result),
+        *(
+            _counts(record, result, run_dir)
+            if record.primitive == "sampler"
+            else _evs(record, result, run_dir)
+        ),
         _checks(record),
     ]
-    return "\n\n".join(sections) + "\n"
+    return "\n\n".join(section for section in sections if section) + "\n"
 
 
 def _overview(record: RunRecord) -> str:
@@ -66,28 +71,69 @@ def _jobs(record: RunRecord) -> str:
     return "### Jobs\n\n" + _table(headers, rows)
 
 
-def _counts(result: PrimitiveResult) -> str:
-    rows = [
+def _counts(record: RunRecord, result: PrimitiveResult, run_dir: str | None) -> list[str]:
+    rows = facts.top_counts(record, result)
+    point = ("point",) if rows.swept else ()
+    table = _table(
+        ("pub", *point, "register", "shots", "top outcomes", "distinct"),
         (
-            row["pub"],
-            row["register"],
-            facts.point_label(row["point"]),
-            row["shots"],
-            ", ".join(f"`{key}`: {count} ({share:.1%})" for key, count, share in row["top"]),
-            row["distinct"],
+            (
+                row.pub,
+                *((row.point,) if rows.swept else ()),
+                row.register,
+                row.shots,
+                ", ".join(f"`{key}`: {count} ({share:.1%})" for key, count, share in row.top),
+                row.distinct,
+            )
+            for row in rows.rows
+        ),
+    )
+    return ["### Counts (top outcomes)\n\n" + table, _notice(rows.omitted, run_dir)]
+
+
+def _evs(record: RunRecord, result: PrimitiveResult, run_dir: str | None) -> list[str]:
+    rows = facts.expectation_values(record, result)
+    point = ("point",) if rows.swept else ()
+    table = _table(
+        ("pub", *point, "observable", "value", "std"),
+        (
+            (
+                row.pub,
+                *((row.point,) if rows.swept else ()),
+                _code(row.observable),
+                f"{row.ev:+.6f}",
+                f"{row.std:.6f}",
+            )
+            for row in rows.rows
+        ),
+    )
+    sections = ["### Expectation values\n\n" + table, _notice(rows.omitted, run_dir)]
+    found = facts.extrema(record, result)
+    if found:
+        extremes = _table(
+            ("pub", "observable", "", "value", "at"),
+            (
+                row
+                for item in found
+                for row in (
+                    (
+                        item.pub,
+                        _code(item.observable),
+                        "min",
+                        facts.plus_minus(item.low, item.low_std),
+                        item.low_at,
+                    ),
+                    ("", "", "max", facts.plus_minus(item.high, item.high_std), item.high_at),
+                )
+            ),
         )
-        for row in facts.top_counts(result)
-    ]
-    headers = ("pub", "register", "point", "shots", "top outcomes", "distinct")
-    return "### Counts (top outcomes)\n\n" + _table(headers, rows)
+        sections.append("### Extremes over the sweep\n\n" + extremes)
+    return sections
 
 
-def _evs(result: PrimitiveResult) -> str:
-    rows = [
-        (row["pub"], facts.point_label(row["point"]), f"{row['ev']:+.6f}", f"{row['std']:.6f}")
-        for row in facts.expectation_values(result)
-    ]
-    return "### Expectation values\n\n" + _table(("pub", "index", "value", "std"), rows)
+def _notice(omitted: list[facts.Omitted], run_dir: str | None) -> str:
+    notice = facts.omitted_notice(omitted, run_dir)
+    return f"_{notice}_" if notice else ""
 
 
 def _checks(record: RunRecord) -> str:

@@ -1,139 +1,64 @@
-"""PNG pictures of a saved run: counts histograms (sampler), expectation values (estimator).
+"""A saved run as a picture a physicist can put in a paper or a CI report.
+
+Sampler PUBs: a histogram of the top outcomes with shot-noise error bars (a single
+point), the top outcomes' probabilities against the swept parameter (a 1-D sweep), or
+heatmaps of the most frequent outcomes' probabilities (a 2-D sweep). Estimator PUBs:
+bars per observable, a curve per observable against the parameter, or a heatmap per
+observable with its minimum and maximum marked. Higher-dimensional sweeps are drawn
+against the flattened sweep index. `expect:` targets are drawn, failed checks framed in
+red with their detail.
 
 Why from a saved run: `qprim show RUN --png FILE` and CI jobs draw any run folder after
-the fact. Parameter values, observable labels and `expect:` targets are read back from the
-workload copy in the folder when it is a YAML workload; without it (a `qprim fetch` run,
-a bare circuit file) the axes fall back to PUB indices.
-
-matplotlib is optional (`pip install 'qprim[plot]'`), imported lazily, and used through
-its Agg canvas without pyplot, so no global backend state is touched.
+the fact; labels come from the run record (`qprim.report.layout`).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from io import BytesIO
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qprim.errors import InputError
-from qprim.files import write_atomic
-from qprim.state.runs import WORKLOAD_DIR
+from qprim.report import figures
+from qprim.report.facts import first_extreme
+from qprim.report.figures import CheckLine, Panel
+from qprim.report.layout import Axis, PubLayout, layouts, short_label
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from qprim.report.record import RunRecord
+    from qprim.report.record import CheckRecord, RunRecord
     from qprim.state.runs import SavedRun
-    from qprim.workload import Expectation, PubSpec
 
 TOP_OUTCOMES = 16  # bars per histogram; the rest are summed into "other"
-MAX_PANELS = 12  # PUBs drawn; a workload with more is cut (said in the figure)
+SWEPT_OUTCOMES = 6  # outcomes drawn as curves over a sweep (the most frequent overall)
+SWEPT_HEATMAPS = 4  # outcomes drawn as heatmaps over a 2-D sweep
 MAX_BARS = 40  # expectation values drawn as bars per PUB
-MAX_POINTS = 48  # sweep points drawn per sampler PUB
-STACKED_OUTCOMES = 8  # outcomes told apart in a sweep's stacked bars
-DPI = 120
-BAR_COLOR = "#6929c4"
-OTHER_COLOR = "#a8a8a8"
-EXPECTED_COLOR = "#da1e28"
-YAML_SUFFIXES = (".yaml", ".yml")
-
-
-@dataclass(frozen=True)
-class PubContext:
-    """Everything known about one PUB: its result, and its spec when the workload loads."""
-
-    index: int
-    result: Any
-    circuit: str | None
-    spec: PubSpec | None = None
-    expect: list[Expectation] = field(default_factory=list)
+MAX_CURVES = 10  # observables drawn as curves in one panel
 
 
 def write_png(saved: SavedRun, path: Path) -> None:
     """Draw `saved` and write the PNG atomically."""
-    figure = run_figure(saved)
-    buffer = BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
-    write_atomic(path, buffer.getvalue())
+    figures.write_figure(run_figure(saved), path)
 
 
 def run_figure(saved: SavedRun) -> Figure:
-    """One panel per PUB (up to MAX_PANELS), titled with the workload, backend and checks."""
-    figure_class = _figure_class()
+    """One or more panels per PUB, titled with the workload, backend and checks."""
+    figures.agg_figure_class()  # no matplotlib: say so before any work
     record = saved.record
-    pubs = pub_contexts(saved)
-    shown = pubs[:MAX_PANELS]
-    columns = 1 if len(shown) == 1 else 2
-    rows = max(1, math.ceil(len(shown) / columns))
-    figure = figure_class(figsize=(6.4 * columns, 4.2 * rows), layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False).ravel()
-    draw = _draw_counts if record.primitive == "sampler" else _draw_evs
-    for ax, pub in zip(axes, shown, strict=False):
-        draw(ax, pub)
-    for ax in axes[len(shown) :]:
-        ax.set_visible(False)
-    figure.suptitle(_headline(record, len(pubs) - len(shown)), fontsize=12)
-    return figure
+    panels: list[Panel] = []
+    for pub, pub_result in zip(layouts(record, saved.result), saved.result, strict=True):
+        checks = [check for check in record.expect if check.pub == pub.index]
+        if record.primitive == "sampler":
+            panels += sampler_panels(pub, pub_result.join_data(), checks)
+        else:
+            panels += estimator_panels(pub, pub_result, checks)
+    return figures.figure_with(panels, headline(record), bool(record.failed_checks))
 
 
-def pub_contexts(saved: SavedRun) -> list[PubContext]:
-    """The PUBs of a run, with their specs and checks if the saved workload still loads."""
-    circuits = {pub.index: pub.circuit for pub in saved.record.pubs}
-    specs, expectations = _workload_specs(saved)
-    return [
-        PubContext(
-            index=index,
-            result=pub_result,
-            circuit=circuits.get(index),
-            spec=specs.get(index),
-            expect=[check for check in expectations if check.pub == index],
-        )
-        for index, pub_result in enumerate(saved.result)
-    ]
-
-
-def _figure_class() -> type[Figure]:
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise InputError("plotting needs matplotlib: pip install 'qprim[plot]'") from exc
-
-    class AggFigure(Figure):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            FigureCanvasAgg(self)
-
-    return AggFigure
-
-
-def _workload_specs(saved: SavedRun) -> tuple[dict[int, PubSpec], list[Expectation]]:
-    """PUB specs and checks from the saved YAML workload; empty when it cannot be read.
-
-    Best effort on purpose: a picture with index axes beats no picture, so any failure
-    to reload the copy (moved files, an older format) falls back silently.
-    """
-    source = saved.record.workload.source
-    if not source or Path(source).suffix.lower() not in YAML_SUFFIXES:
-        return {}, []
-    copy = saved.path / WORKLOAD_DIR / Path(source).name
-    try:
-        from qprim.workload import load_workload
-
-        workload = load_workload(copy)
-    except Exception:
-        return {}, []
-    if len(workload.pubs) != len(saved.result):
-        return {}, []
-    return {spec.index: spec for spec in workload.pubs}, list(workload.expect)
-
-
-def _headline(record: RunRecord, hidden: int) -> str:
+def headline(record: RunRecord) -> str:
     backend = record.backend
     where = backend.label
     if backend.noise:
@@ -141,277 +66,352 @@ def _headline(record: RunRecord, hidden: int) -> str:
     if backend.seed is not None:
         where += f", seed {backend.seed}"
     lines = [f"{record.workload.name} — {record.primitive} on {where}"]
-    checks = record.expect
-    if checks:
+    if record.expect:
         failed = len(record.failed_checks)
+        passed = len(record.expect) - failed
         lines.append(
-            f"checks: {len(checks) - failed} passed, {failed} failed"
+            f"checks: {passed} passed, {failed} FAILED"
             if failed
-            else f"checks: all {len(checks)} passed"
+            else f"checks: all {passed} passed"
         )
-    if hidden:
-        lines.append(f"({hidden} more PUBs not drawn)")
     return "\n".join(lines)
 
 
-def _pub_title(pub: PubContext) -> str:
+def pub_title(pub: PubLayout) -> str:
     return f"pub {pub.index}" + (f": {pub.circuit}" if pub.circuit else "")
+
+
+def sweep_axes(pub: PubLayout) -> list[Axis] | None:
+    """The sweep's axes that have more than one point; None: draw by flattened index."""
+    axes = pub.axes()
+    if axes is None:
+        return None
+    wide = [axis for axis in axes if axis.size > 1]
+    return wide if len(wide) <= 2 else None
+
+
+def flat_axis(pub: PubLayout) -> Axis:
+    """The fallback for a sweep of 3 or more dimensions (or an irregular grid)."""
+    shape = "×".join(map(str, pub.sweep_shape))
+    caption = f"sweep point (flattened in C order, shape {shape})"
+    return Axis(pub.points, None, (), np.arange(pub.points, dtype=float), caption)
+
+
+def line_axis(pub: PubLayout, axes: list[Axis] | None) -> Axis | None:
+    """The x axis of a curve: the one swept axis, or the flattened sweep; None for a
+    2-D sweep (a heatmap) or a single point."""
+    if axes is None:
+        return flat_axis(pub)
+    return axes[0] if len(axes) == 1 else None
+
+
+def observable_names(pub: PubLayout) -> list[str]:
+    """`⟨ZZ⟩` per observable (shortened), or one `expectation value` when not recorded."""
+    if pub.observables is None:
+        return ["expectation value"]
+    return [f"⟨{short_label(pub.observable(n) or '')}⟩" for n in range(pub.observable_count)]
+
+
+def check_lines(pub: PubLayout, checks: Sequence[CheckRecord]) -> list[CheckLine]:
+    """Each check's verdict, with the parameter values where a swept check was worst."""
+    lines = []
+    for check in checks:
+        text = f"{check.kind}: {check.detail}"
+        if check.at is not None and pub.shape and len(check.at) == len(pub.shape):
+            point, observable = pub.element(tuple(check.at))
+            where = [pub.label(point)] if pub.values is not None else []
+            if pub.observable_count > 1:
+                where.append(observable_names(pub)[observable])
+            text += f"; worst at {', '.join(where)}" if where else ""
+        lines.append(CheckLine(check.passed, text))
+    return lines
+
+
+def failed_point(pub: PubLayout, checks: Sequence[CheckRecord]) -> int | None:
+    """The sweep point where a failed check was worst, if it says."""
+    for check in checks:
+        if not check.passed and check.at is not None and len(check.at) == len(pub.shape):
+            return pub.element(tuple(check.at))[0] if pub.points > 1 else None
+    return None
 
 
 # --- sampler ---------------------------------------------------------------------------
 
 
-def _draw_counts(ax: Axes, pub: PubContext) -> None:
-    """A histogram of the top outcomes; a swept PUB gets one stacked bar per sweep point."""
-    bits = pub.result.join_data()
-    if bits.shape:
-        _draw_sweep_counts(ax, pub, bits)
-        return
-    counts = bits.get_counts()
-    shots = sum(counts.values())
-    expected = _expected_counts(pub)
+def sampler_panels(pub: PubLayout, bits: Any, checks: Sequence[CheckRecord]) -> list[Panel]:
+    """`bits`: the PUB's classical registers joined (as `expect:` checks read them)."""
+    per_point = [
+        bits[pub.point_index(p)].get_counts() if pub.sweep_shape else bits.get_counts()
+        for p in range(pub.points)
+    ]
+    shots = np.array([sum(counts.values()) for counts in per_point])
+    expected = _expected_counts(checks)
+    lines = check_lines(pub, checks)
+    if pub.points == 1:
+        return [_histogram(pub, per_point[0], int(shots[0]), expected, lines)]
+    total: dict[str, float] = {}
+    for counts, n in zip(per_point, shots, strict=True):
+        for key, value in counts.items():
+            total[key] = total.get(key, 0.0) + value / n
+    ranked = sorted(total, key=lambda key: (-total[key], key))
+    shares = {
+        key: np.array([counts.get(key, 0) / n for counts, n in zip(per_point, shots, strict=True)])
+        for key in sorted(ranked[:SWEPT_OUTCOMES])
+    }
+    axes = sweep_axes(pub)
+    x_axis = line_axis(pub, axes)
+    where = failed_point(pub, checks)
+    title = f"{pub_title(pub)} — {pub.points} points, {int(shots.max())} shots each"
+    if x_axis is not None:
+        more = len(ranked) - len(shares)
+
+        def draw_curves(ax: Axes, _: float) -> None:
+            colors = figures.palette(len(shares))
+            for (key, row), color in zip(shares.items(), colors, strict=True):
+                noise = figures.shot_noise(row, shots)
+                figures.curve(ax, x_axis.values, row, noise, key, color=color)
+                if key in expected:
+                    ax.axhline(expected[key], color=color, linestyle="--", linewidth=1)
+            if where is not None:
+                figures.mark_point(ax, x_axis.values[where])
+            figures.line_axis_labels(ax, x_axis)
+            ax.set_ylabel("probability")
+            ax.set_ylim(0, 1.05)
+            ax.grid(alpha=0.3)
+            ax.legend(
+                title=f"outcome ({figures.BIT_ORDER})" + (f"; {more} more" if more else ""),
+                title_fontsize=8,
+                prop={"family": "monospace", "size": 8},
+                loc="best",
+            )
+
+        return [Panel(title, draw_curves, lines)]
+    assert axes is not None
+    return [
+        _probability_heatmap(pub, key, row, (axes[0], axes[1]), title, lines, where)
+        for key, row in shares.items()
+        if key in ranked[:SWEPT_HEATMAPS]
+    ]
+
+
+def _probability_heatmap(
+    pub: PubLayout,
+    key: str,
+    shares: np.ndarray,
+    axes: tuple[Axis, Axis],
+    title: str,
+    lines: list[CheckLine],
+    where: int | None,
+) -> Panel:
+    grid = shares.reshape(axes[0].size, axes[1].size)
+
+    def draw(ax: Axes, _: float) -> None:
+        figures.heatmap(ax, grid, axes, f"P({key}), {figures.BIT_ORDER}", (0.0, 1.0))
+        if where is not None:
+            figures.mark_cell(ax, np.unravel_index(where, grid.shape))
+
+    return Panel(f"{title}\nprobability of outcome {key}", draw, lines)
+
+
+def _histogram(
+    pub: PubLayout,
+    counts: dict[str, int],
+    shots: int,
+    expected: dict[str, float],
+    lines: list[CheckLine],
+) -> Panel:
+    """The top outcomes (and the expected ones), the rest summed as `other`."""
     top = sorted(counts, key=lambda key: (-counts[key], key))[:TOP_OUTCOMES]
     keys = sorted(set(top) | set(expected))
     labels = list(keys)
     values = [counts.get(key, 0) / shots for key in keys]
-    colors = [BAR_COLOR] * len(keys)
+    colors = [figures.MAIN_COLOR] * len(keys)
     other = shots - sum(counts.get(key, 0) for key in keys)
     if other:
-        labels.append(f"other ({len(counts) - len(top)})")
+        labels.append(f"other ({len(set(counts) - set(keys))})")
         values.append(other / shots)
-        colors.append(OTHER_COLOR)
-    positions = np.arange(len(labels))
-    bars = ax.bar(positions, values, color=colors, width=0.7)
-    _label_bars(ax, bars, [f"{value:.1%}" for value in values], values)
-    marked = [(position, expected[key]) for position, key in enumerate(keys) if key in expected]
-    for number, (position, target) in enumerate(marked):
-        ax.hlines(
-            target,
-            position - 0.42,
-            position + 0.42,
-            colors=EXPECTED_COLOR,
-            linestyles="--",
-            linewidth=1.5,
-            label=None if number else "expected",
+        colors.append(figures.OTHER_COLOR)
+    shares = np.array(values)
+    errors = figures.shot_noise(shares, shots)
+    top_needed = max([*(shares + errors), *expected.values()])
+
+    def draw(ax: Axes, shared_top: float) -> None:
+        positions = np.arange(len(labels))
+        bars = ax.bar(
+            positions, shares, yerr=errors, color=colors, width=0.7, capsize=3, ecolor="black"
         )
-    rotate = len(labels) > 8 or max(map(len, labels)) > 6
-    ax.set_xticks(positions, labels, rotation=90 if rotate else 0, fontfamily="monospace")
-    ax.set_ylabel("probability")
-    ax.set_ylim(0, max([*values, *expected.values()]) * 1.12)
-    ax.grid(axis="y", alpha=0.3)
-    ax.set_axisbelow(True)
-    if expected:
-        ax.legend(loc="upper right", fontsize=8)
-    ax.set_title(f"{_pub_title(pub)} — {shots} shots", fontsize=10)
+        figures.value_labels(ax, bars, values, ".1%")
+        marked = [(at, expected[key]) for at, key in enumerate(keys) if key in expected]
+        for number, (at, target) in enumerate(marked):
+            ax.hlines(
+                target,
+                at - 0.42,
+                at + 0.42,
+                colors=figures.FAILED_COLOR,
+                linestyles="--",
+                linewidth=1.5,
+                label=None if number else "expected",
+            )
+        rotate = len(labels) > 8 or max(map(len, labels)) > 6
+        ax.set_xticks(positions, labels, rotation=90 if rotate else 0, fontfamily="monospace")
+        ax.set_xlabel(f"outcome ({figures.BIT_ORDER})")
+        ax.set_ylabel("probability")
+        ax.set_ylim(0, min(1.0, shared_top) * 1.2)
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+        if expected:
+            ax.legend(loc="upper right", fontsize=8)
+
+    return Panel(f"{pub_title(pub)} — {shots} shots", draw, lines, top=top_needed)
 
 
-def _draw_sweep_counts(ax: Axes, pub: PubContext, bits: Any) -> None:
-    """Outcome probabilities at each sweep point, stacked: the top outcomes over the sweep."""
-    points = list(np.ndindex(*bits.shape))[:MAX_POINTS]
-    per_point = [bits[point].get_counts() for point in points]
-    total: dict[str, int] = {}
-    for counts in per_point:
-        for key, value in counts.items():
-            total[key] = total.get(key, 0) + value
-    keys = sorted(sorted(total, key=lambda key: (-total[key], key))[:STACKED_OUTCOMES])
-    shares = np.array(
-        [[counts.get(key, 0) / sum(counts.values()) for counts in per_point] for key in keys]
-    )
-    rest = 1.0 - shares.sum(axis=0)
-    positions = np.arange(len(points))
-    bottom = np.zeros(len(points))
-    palette = _palette(len(keys))
-    for key, row, color in zip(keys, shares, palette, strict=True):
-        ax.bar(positions, row, bottom=bottom, color=color, width=0.8, label=key)
-        bottom += row
-    if rest.max() > 1e-12:
-        ax.bar(positions, rest, bottom=bottom, color=OTHER_COLOR, width=0.8, label="other")
-    ax.set_xticks(
-        positions, [_point_label(pub, point, bits.shape) for point in points], rotation=90
-    )
-    ax.tick_params(axis="x", labelsize=7)
-    ax.set_ylabel("probability")
-    ax.set_ylim(0, 1)
-    ax.legend(
-        title="outcome",
-        fontsize=8,
-        title_fontsize=8,
-        loc="upper left",
-        bbox_to_anchor=(1, 1),
-        prop={"family": "monospace", "size": 8},
-    )
-    shown = f"first {len(points)} of " if len(points) < bits.size else ""
-    ax.set_title(
-        f"{_pub_title(pub)} — {shown}{'×'.join(map(str, bits.shape))} sweep points, "
-        f"{bits.num_shots} shots each",
-        fontsize=10,
-    )
-
-
-def _point_label(pub: PubContext, point: tuple[int, ...], shape: tuple[int, ...]) -> str:
-    """A point of a PUB as its parameter values when they span `shape`, else as its index."""
-    spec = pub.spec
-    if spec is None or spec.parameter_values is None or spec.parameter_values.shape[:-1] != shape:
-        return str(point[0]) if len(point) == 1 else str(point)
-    values = spec.parameter_values[point]
-    return ", ".join(
-        f"{name}={value:.3g}" for name, value in zip(spec.parameter_names, values, strict=True)
-    )
-
-
-def _palette(size: int) -> list[Any]:
-    from matplotlib import colormaps
-
-    return [colormaps["tab10" if size <= 10 else "tab20"](i) for i in range(size)]
-
-
-def _label_bars(ax: Axes, bars: Any, texts: list[str], values: list[float]) -> None:
-    """Value labels inside tall bars (clear of reference lines), above short ones."""
-    tall = max(values) * 0.2
-    inside = [text if value >= tall else "" for text, value in zip(texts, values, strict=True)]
-    above = [text if value < tall else "" for text, value in zip(texts, values, strict=True)]
-    ax.bar_label(bars, labels=inside, label_type="center", color="white", fontsize=9)
-    ax.bar_label(bars, labels=above, fontsize=8, padding=2)
-
-
-def _expected_counts(pub: PubContext) -> dict[str, float]:
+def _expected_counts(checks: Sequence[CheckRecord]) -> dict[str, float]:
     expected: dict[str, float] = {}
-    for check in pub.expect:
-        expected.update(check.counts or {})
+    for check in checks:
+        if check.kind == "counts" and isinstance(check.expected, dict):
+            expected.update(check.expected)
     return expected
 
 
 # --- estimator -------------------------------------------------------------------------
 
 
-def _draw_evs(ax: Axes, pub: PubContext) -> None:
-    """A 1-D parameter sweep as lines with error bars; anything else as bars."""
-    evs = np.asarray(pub.result.data.evs, dtype=float)
-    stds = np.broadcast_to(np.asarray(pub.result.data.stds, dtype=float), evs.shape)
-    sweep = _sweep_axis(pub, evs.shape)
-    if sweep is not None and evs.ndim in (1, 2):
-        _draw_sweep(ax, pub, evs, stds, *sweep)
-    else:
-        _draw_ev_bars(ax, pub, evs, stds)
-    ax.axhline(0, color="black", linewidth=0.6)
-    ax.grid(alpha=0.3)
-    ax.set_axisbelow(True)
-    ax.set_ylabel("expectation value")
+def estimator_panels(pub: PubLayout, pub_result: Any, checks: Sequence[CheckRecord]) -> list[Panel]:
+    evs = np.asarray(pub_result.data.evs, dtype=float)
+    stds = np.broadcast_to(np.asarray(pub_result.data.stds, dtype=float), evs.shape)
+    values = pub.by_observable(evs).reshape(pub.observable_count, -1)
+    errors = pub.by_observable(stds).reshape(pub.observable_count, -1)
+    expected = _expected_evs(pub, checks, evs.shape)
+    labels = observable_names(pub)
+    where = failed_point(pub, checks)
+    lines = check_lines(pub, checks)
+    if pub.points == 1:
+        return [_ev_bars(pub, labels, values[:, 0], errors[:, 0], expected, lines)]
+    axes = sweep_axes(pub)
+    x_axis = line_axis(pub, axes)
+    if x_axis is not None:
+        shown = min(len(labels), MAX_CURVES)
+        cut = f" (first {shown} of {len(labels)} observables)" if shown < len(labels) else ""
+
+        def draw_curves(ax: Axes, _: float) -> None:
+            colors = figures.palette(shown)
+            for n in range(shown):
+                figures.curve(ax, x_axis.values, values[n], errors[n], labels[n], color=colors[n])
+                if expected is not None:
+                    ax.plot(
+                        x_axis.values,
+                        expected[n],
+                        "x",
+                        color=figures.FAILED_COLOR,
+                        label="expected" if n == 0 else None,
+                    )
+            if where is not None:
+                figures.mark_point(ax, x_axis.values[where])
+            ax.axhline(0, color="black", linewidth=0.6)
+            figures.line_axis_labels(ax, x_axis)
+            ax.set_ylabel("expectation value")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8, loc="best")
+
+        return [Panel(f"{pub_title(pub)} — {pub.points} points{cut}", draw_curves, lines)]
+    assert axes is not None
+    return [
+        _ev_heatmap(pub, n, values[n], (axes[0], axes[1]), lines, where)
+        for n in range(pub.observable_count)
+        if not np.isnan(values[n]).all()
+    ]
 
 
-def _sweep_axis(pub: PubContext, shape: tuple[int, ...]) -> tuple[str, np.ndarray] | None:
-    """(name, values) of the parameter swept along the last axis of a 1-D sweep."""
-    spec = pub.spec
-    if spec is None or spec.parameter_values is None or not shape:
-        return None
-    values = spec.parameter_values
-    if values.ndim != 2 or values.shape[0] < 2 or shape[-1] != values.shape[0]:
-        return None
-    varying = [col for col in range(values.shape[1]) if np.ptp(values[:, col]) > 0]
-    column = varying[0] if varying else 0
-    return spec.parameter_names[column], values[:, column]
-
-
-def _draw_sweep(
-    ax: Axes, pub: PubContext, evs: np.ndarray, stds: np.ndarray, name: str, x: np.ndarray
-) -> None:
-    rows, row_stds = evs.reshape(-1, len(x)), stds.reshape(-1, len(x))
-    labels = _observable_labels(pub, evs.shape)
-    row_labels = labels.reshape(-1, len(x))[:, 0] if labels is not None else None
-    expected = _expected_evs(pub, evs.shape)
-    for row, (values, errors) in enumerate(zip(rows, row_stds, strict=True)):
-        label = f"⟨{row_labels[row]}⟩" if row_labels is not None else None
-        ax.errorbar(
-            x,
-            values,
-            yerr=errors,
-            marker="o",
-            markersize=4,
-            capsize=3,
-            label=label,
-            color=BAR_COLOR if len(rows) == 1 else None,
-        )
-    if expected is not None:
-        ax.plot(x, expected.reshape(-1, len(x)).T, "x", color=EXPECTED_COLOR)
-    ax.set_xlabel(name)
-    if row_labels is not None:
-        ax.legend(fontsize=8)
-    ax.set_title(f"{_pub_title(pub)} — sweep over {name}", fontsize=10)
-
-
-def _draw_ev_bars(ax: Axes, pub: PubContext, evs: np.ndarray, stds: np.ndarray) -> None:
-    labels = _observable_labels(pub, evs.shape)
-    flat = evs.ravel()[:MAX_BARS]
-    if labels is not None and evs.ndim == 1:
-        names = list(labels)
-    else:
-        names = [_point_label(pub, point, evs.shape) for point in np.ndindex(*evs.shape)]
-        if labels is not None:
-            names = [f"{name}\n{label}" for name, label in zip(names, labels.ravel(), strict=True)]
-    names = names[:MAX_BARS]
-    positions = np.arange(len(flat))
-    colors = [BAR_COLOR if value >= 0 else "#1192e8" for value in flat]
-    bars = ax.bar(positions, flat, yerr=stds.ravel()[: len(flat)], color=colors, capsize=3)
-    ax.bar_label(bars, labels=[f"{value:+.3f}" for value in flat], fontsize=8, padding=2)
-    expected = _expected_evs(pub, evs.shape)
-    if expected is not None:
-        ax.scatter(
-            positions,
-            expected.ravel()[: len(flat)],
-            marker="_",
-            s=400,
-            color=EXPECTED_COLOR,
-            linewidths=2,
-            label="expected",
-            zorder=3,
-        )
-        ax.legend(fontsize=8)
-    rotate = len(names) > 10 or sum(map(len, names)) > 60
-    ax.set_xticks(
-        positions,
-        names,
-        rotation=60 if rotate else 0,
-        fontsize=8,
-        ha="right" if rotate else "center",
+def _ev_heatmap(
+    pub: PubLayout,
+    number: int,
+    values: np.ndarray,
+    axes: tuple[Axis, Axis],
+    lines: list[CheckLine],
+    where: int | None,
+) -> Panel:
+    grid = values.reshape(axes[0].size, axes[1].size)
+    low, high = first_extreme(values, np.min), first_extreme(values, np.max)
+    name = observable_names(pub)[number]
+    full = pub.observable(number)
+    title = (
+        f"{pub_title(pub)} — {f'⟨{figures.wrapped(full)}⟩' if full else name}\n"
+        f"▼ min {values[low]:+.4f} at {pub.label(low)}\n"
+        f"▲ max {values[high]:+.4f} at {pub.label(high)}"
     )
-    low, high = min(0.0, float(flat.min())), max(0.0, float(flat.max()))
-    pad = 0.15 * max(high - low, 1e-9)
-    ax.set_ylim(low - pad, high + pad)
-    cut = f" (first {MAX_BARS} of {evs.size})" if evs.size > MAX_BARS else ""
-    ax.set_title(f"{_pub_title(pub)} — {evs.size} expectation values{cut}", fontsize=10)
+
+    def draw(ax: Axes, _: float) -> None:
+        figures.heatmap(ax, grid, axes, name)
+        figures.mark_extremes(ax, grid, low, high)
+        if where is not None:
+            figures.mark_cell(ax, np.unravel_index(where, grid.shape))
+
+    return Panel(title, draw, lines)
 
 
-def _observable_labels(pub: PubContext, shape: tuple[int, ...]) -> np.ndarray | None:
-    """Each expectation value's observable, as text, broadcast to the PUB's shape."""
-    if pub.spec is None or pub.spec.observables is None:
-        return None
-    observables = np.asarray(pub.spec.observables, dtype=object)
-    labels = np.frompyfunc(_observable_label, 1, 1)(observables)
-    try:
-        return np.broadcast_to(np.asarray(labels, dtype=object), shape)
-    except ValueError:
-        return None
+def _ev_bars(
+    pub: PubLayout,
+    labels: list[str],
+    values: np.ndarray,
+    errors: np.ndarray,
+    expected: np.ndarray | None,
+    lines: list[CheckLine],
+) -> Panel:
+    shown = min(len(values), MAX_BARS)
+    cut = f" (first {shown} of {len(values)})" if shown < len(values) else ""
+    point = pub.label(0)
+
+    def draw(ax: Axes, _: float) -> None:
+        positions = np.arange(shown)
+        colors = [figures.MAIN_COLOR if v >= 0 else "#1192e8" for v in values[:shown]]
+        bars = ax.bar(positions, values[:shown], yerr=errors[:shown], color=colors, capsize=3)
+        figures.value_labels(ax, bars, list(values[:shown]), "+.3f")
+        if expected is not None:
+            ax.scatter(
+                positions,
+                expected[:shown, 0],
+                marker="_",
+                s=400,
+                color=figures.FAILED_COLOR,
+                linewidths=2,
+                label="expected",
+                zorder=3,
+            )
+            ax.legend(fontsize=8)
+        rotate = shown > 8 or sum(map(len, labels[:shown])) > 60
+        ax.set_xticks(
+            positions,
+            labels[:shown],
+            rotation=45 if rotate else 0,
+            ha="right" if rotate else "center",
+            fontsize=8,
+            fontfamily="monospace",
+        )
+        low, high = (
+            min(0.0, float(np.nanmin(values - errors))),
+            max(0.0, float(np.nanmax(values + errors))),
+        )
+        pad = 0.15 * max(high - low, 1e-9)
+        ax.set_ylim(low - pad, high + pad)
+        ax.axhline(0, color="black", linewidth=0.6)
+        ax.set_xlabel("observable")
+        ax.set_ylabel("expectation value")
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+
+    title = f"{pub_title(pub)} — {len(values)} expectation values{cut}"
+    return Panel(title + (f"\nat {point}" if point else ""), draw, lines)
 
 
-def _observable_label(operator: Any) -> str:
-    """`ZZ` for a single Pauli, `XX - 0.5·YY` for a weighted sum."""
-    terms = list(zip(operator.paulis.to_labels(), operator.coeffs, strict=True))
-    if len(terms) == 1 and terms[0][1] == 1:
-        return terms[0][0]
-    text = ""
-    for label, coeff in terms:
-        value = coeff.real
-        sign = "-" if value < 0 else "+"
-        magnitude = "" if abs(value) == 1 else f"{abs(value):g}·"
-        text += f" {sign} {magnitude}{label}"
-    return text.removeprefix(" + ").strip()
-
-
-def _expected_evs(pub: PubContext, shape: tuple[int, ...]) -> np.ndarray | None:
-    for check in pub.expect:
-        if check.evs is not None:
+def _expected_evs(
+    pub: PubLayout, checks: Sequence[CheckRecord], shape: tuple[int, ...]
+) -> np.ndarray | None:
+    """The `evs` target of a check as (observables, points); None without one."""
+    for check in checks:
+        if check.kind == "evs" and check.expected is not None:
             try:
-                return np.broadcast_to(np.asarray(check.evs, dtype=float), shape)
+                target = np.broadcast_to(np.asarray(check.expected, dtype=float), shape)
             except ValueError:
                 return None
+            return pub.by_observable(target).reshape(pub.observable_count, -1)
     return None

@@ -3,19 +3,22 @@
 Why typed: the flow writes it, and the terminal tables, the Prefect artifacts, JUnit,
 plots and `qprim show` read it; a field that changes meaning must fail loudly, not
 leave a reader with a stale dict key. `record_version` 2 added parts, execution modes
-and split PUBs; files of version 1 (qprim 0.1) still load.
+and split PUBs; 3 added each PUB's parameter values and observable labels and each
+check's target, so tables, plots and exports label sweeps without re-loading the
+workload. Files of versions 1 and 2 still load (their PUBs have no `parameters` or
+`observables`: `qprim.state.runs.load_run` fills them from the workload copy if it can).
 """
 
 from __future__ import annotations
 
 from importlib import metadata
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from qprim import __version__
 
-RECORD_VERSION = 2
+RECORD_VERSION = 3
 
 
 class Record(BaseModel):
@@ -57,6 +60,24 @@ class JobRecord(Record):
     metrics: Metrics = Field(default_factory=Metrics)
 
 
+class ParametersRecord(Record):
+    """A PUB's parameter values by name, as bound: `values` is a nested list of shape
+    `(*sweep shape, len(names))`, so `values[i][j][k]` is parameter `names[k]` at sweep
+    point `(i, j)` (a product sweep's axes follow the order the names were written in)."""
+
+    names: list[str]
+    values: list[Any]
+
+
+class ObservablesRecord(Record):
+    """An estimator PUB's observables as text (`ZZ`, `1*XX - 0.5*YY`): `labels` is a
+    nested list of `shape` (a single string for shape `[]`). The result's shape is this
+    shape broadcast with the sweep's, as in Qiskit."""
+
+    labels: Any
+    shape: list[int]
+
+
 class PubRecord(Record):
     index: int
     circuit: str | None
@@ -65,6 +86,10 @@ class PubRecord(Record):
     size: int | None = None
     shots: int | None = None
     precision: float | None = None
+    # record_version 3; None: no parameters (or, for older records and `qprim fetch`
+    # runs, not known)
+    parameters: ParametersRecord | None = None
+    observables: ObservablesRecord | None = None  # estimator PUBs (record_version 3)
 
 
 class CheckRecord(Record):
@@ -72,6 +97,11 @@ class CheckRecord(Record):
     kind: str
     passed: bool
     detail: str
+    # record_version 3, so a plot can draw the target without the workload: counts:
+    # {bitstring: probability}; evs: a number or nested list; shape: a list of ints
+    expected: Any = None
+    tolerance: float | None = None
+    at: list[int] | None = None  # the result index where a swept check was worst
 
 
 class WorkloadRef(Record):

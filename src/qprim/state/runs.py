@@ -25,16 +25,21 @@ from pydantic import ValidationError
 
 from qprim.errors import InputError
 from qprim.files import write_atomic
+from qprim.report.describe import completed
 from qprim.report.record import RunRecord
 from qprim.state.codec import decode_result
 
 if TYPE_CHECKING:
+    import pandas
     from qiskit.primitives import PrimitiveResult
+
+    from qprim.report.tidy import Tidy
 
 RESULT_FILE = "result.json"
 MANIFEST_FILE = "run.json"
 WORKLOAD_DIR = "workload"
 RUNS_DIR = Path("qprim-runs")
+LABELLED_RECORD = 3  # the record_version that records parameters and observables
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,19 @@ class SavedRun:
     path: Path
     result: PrimitiveResult
     record: RunRecord
+
+    def tidy(self) -> Tidy:
+        """Every number of the run, one row per PUB x sweep point x outcome (sampler) or
+        observable (estimator), parameter values by name: what `qprim export` writes."""
+        from qprim.report.tidy import tidy
+
+        return tidy(self.record, self.result)
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """`tidy()` as a pandas DataFrame (needs `pip install 'qprim[data]'`)."""
+        from qprim.report.export import to_dataframe
+
+        return to_dataframe(self.tidy())
 
 
 def default_run_dir(name: str, digest: str) -> Path:
@@ -128,6 +146,8 @@ def load_run(path: str | os.PathLike[str]) -> SavedRun:
         result = decode_result((folder / RESULT_FILE).read_text())
     except (OSError, ValueError, ValidationError) as exc:
         raise InputError(f"{folder}: not a qprim run folder ({exc})") from exc
+    if record.record_version < LABELLED_RECORD:
+        record = completed(record, folder, result)
     return SavedRun(folder, result, record)
 
 

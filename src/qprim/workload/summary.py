@@ -46,14 +46,14 @@ def _pub(pub: PubSpec) -> dict[str, Any]:
     if pub.observables is None:
         entry["shots"] = pub.shots
     else:
-        entry["observables"] = [_labels(op) for op in pub.observables.flat]
+        entry["observables"] = [observable_label(op) for op in pub.observables.flat]
         entry["observables_shape"] = list(pub.observables.shape)
         entry["precision"] = pub.precision
     return entry
 
 
-def _labels(op: Any) -> str:
-    """`XX`, or `1.0*XX - 0.5*YY` for a weighted sum."""
+def observable_label(op: Any) -> str:
+    """`XX`, or `1*XX - 0.5*YY` for a weighted sum: the full text, every term."""
     terms = list(zip(op.paulis.to_labels(), op.coeffs, strict=True))
     if len(terms) == 1 and terms[0][1] == 1:
         return terms[0][0]
