@@ -72,6 +72,56 @@ class Qprim:
         return [json.loads(p.read_text()) for p in sorted(root.glob("*/job.json"))]
 
 
+@dataclass
+class PrefectAPI:
+    """What the Prefect server recorded, read through its REST API (what the UI shows)."""
+
+    url: str
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        import httpx
+
+        answer = httpx.post(f"{self.url}{path}", json=body, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def flow_run(self, flow_run_id: str) -> dict[str, Any]:
+        import httpx
+
+        answer = httpx.get(f"{self.url}/flow_runs/{flow_run_id}", timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def flow_run_tagged(self, tag: str) -> dict[str, Any]:
+        """The one flow run carrying `tag` (tests give each workload a tag of its own)."""
+        (found,) = self._post("/flow_runs/filter", {"flow_runs": {"tags": {"all_": [tag]}}})
+        return found
+
+    def logs(self, flow_run_id: str) -> list[dict[str, Any]]:
+        """Every log line of the flow run and its task runs, oldest first."""
+        body = {"logs": {"flow_run_id": {"any_": [flow_run_id]}}, "sort": "TIMESTAMP_ASC"}
+        return self._post("/logs/filter", body)
+
+    def task_runs(self, flow_run_id: str) -> dict[str, dict[str, Any]]:
+        """The flow run's task runs by id."""
+        body = {"flow_runs": {"id": {"any_": [flow_run_id]}}}
+        return {run["id"]: run for run in self._post("/task_runs/filter", body)}
+
+    def task_log_lines(self, flow_run_id: str) -> list[tuple[str, str]]:
+        """(task run name, message) of every line a task run logged."""
+        tasks = self.task_runs(flow_run_id)
+        return [
+            (tasks[log["task_run_id"]]["name"], log["message"])
+            for log in self.logs(flow_run_id)
+            if log["task_run_id"] in tasks
+        ]
+
+    def artifacts(self, flow_run_id: str) -> dict[str, dict[str, Any]]:
+        """The flow run's artifacts by key."""
+        body = {"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}}
+        return {artifact["key"]: artifact for artifact in self._post("/artifacts/filter", body)}
+
+
 def isa_pubs(workload: Workload) -> list[Any]:
     """Every PUB of `workload` transpiled for Aer's `aer_simulator`, as qprim submits them."""
     from qiskit_aer import AerSimulator

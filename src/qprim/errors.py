@@ -202,3 +202,13 @@ def resume_hint(job_ids: tuple[str, ...]) -> str:
         return again
     fetches = "\n".join(f"  qprim fetch {job_id}" for job_id in job_ids)
     return f"The jobs keep running. {again} Or get one result with:\n{fetches}"
+
+
+def still_running(job_ids: tuple[str, ...]) -> str:
+    """`resume_hint` in one line, for a Prefect state message or a summary."""
+    if not job_ids:
+        return "no job was submitted yet; run the same command again"
+    return (
+        f"the jobs keep running at the backend: {', '.join(job_ids)}; run the same command "
+        "again to collect them (nothing is submitted twice), or `qprim fetch JOB_ID`"
+    )

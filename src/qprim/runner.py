@@ -12,17 +12,22 @@ import glob
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qprim.engine.events import EventSink, ignore
 from qprim.errors import (
+    EXIT_CODES,
     ExitCode,
     InputError,
+    Interrupted,
+    QprimError,
     ServiceUnavailable,
     StateError,
+    WaitingError,
     describe_failure,
+    still_running,
 )
 from qprim.files import qprim_home
 from qprim.state import runs
@@ -58,7 +63,8 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class WorkloadRun:
-    """How one workload of a command ended."""
+    """How one workload of a command ended: its saved run, or the error that stopped it
+    (`exception`, for callers that raise it again, e.g. the Python API)."""
 
     source: Path
     name: str
@@ -66,6 +72,33 @@ class WorkloadRun:
     seconds: float
     saved: runs.SavedRun | None = None
     error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def job_ids(self) -> tuple[str, ...]:
+        """The jobs of a workload that stopped waiting: they keep running at the backend."""
+        return self.exception.job_ids if isinstance(self.exception, WaitingError) else ()
+
+    def summary(self) -> str:
+        """One line on how it ended (the flow run's state message): where it was saved and
+        its checks, the failed checks' details, or the error and the jobs still running."""
+        if self.saved is not None:
+            record = self.saved.record
+            failed = record.failed_checks
+            if failed:
+                details = "; ".join(f"pub {c.pub} {c.kind}: {c.detail}" for c in failed)
+                checks = f"{len(failed)} of {len(record.expect)} checks failed: {details}"
+            else:
+                checks = f"all {len(record.expect)} checks passed" if record.expect else "ran"
+            return f"{self.name}: {checks}; saved to {self.saved.path}"
+        line = f"{self.name}: {self.reason()}"
+        return f"{line}; {still_running(self.job_ids)}" if self.job_ids else line
+
+    def reason(self) -> str:
+        """Why a workload that did not finish stopped, in one line."""
+        exc = self.exception
+        why = str(exc) if isinstance(exc, QprimError) else f"{type(exc).__name__}: {exc}"
+        return f"{EXIT_CODES[self.exit_code].status}: {' '.join(why.split())}"
 
 
 def expand(inputs: list[Path]) -> list[Path]:
@@ -147,10 +180,14 @@ def _run_flow(
         finished[done.source] = done
         return done
 
+    def interrupted(plan: WorkloadPlan, stopped: Interrupted) -> None:
+        _publish_unfinished(plan, engine, "interrupted (Ctrl-C): qprim stopped waiting", True)
+
     command = RunCommand(
         plans=plans,
         engine=engine,
         finish=finish,
+        interrupted=interrupted,
         name=_command_name(plans, paths),
         tags=tuple(dict.fromkeys(tag for plan in plans for tag in plan.workload.tags)),
     )
@@ -172,14 +209,27 @@ def _run_flow(
         ]
 
 
-def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> ServiceUnavailable:
-    """The failure, and what of the workload's work is kept: so nobody submits it again."""
+def _kept_jobs(plan: WorkloadPlan, journal: Journal) -> list[tuple[str, str | None, str]]:
+    """Each job of the workload as the journal knows it: (label, job id, what is known)."""
     kept = []
     for job in plan.jobs:
-        row = engine.journal.latest(job.digest)
-        if row is not None and row.job_id is not None:
-            state = "result stored" if row.result_sha256 else "submitted, still running"
-            kept.append(f"{job.label}: job {row.job_id} ({state})")
+        row = journal.latest(job.digest)
+        if row is None or row.job_id is None:
+            kept.append((job.label, None, "not submitted"))
+        elif row.result_sha256:
+            kept.append((job.label, row.job_id, "result stored"))
+        else:
+            kept.append((job.label, row.job_id, row.status or "submitted"))
+    return kept
+
+
+def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> ServiceUnavailable:
+    """The failure, and what of the workload's work is kept: so nobody submits it again."""
+    kept = [
+        f"{label}: job {job_id} ({known})"
+        for label, job_id, known in _kept_jobs(plan, engine.journal)
+        if job_id is not None
+    ]
     note = "; ".join(kept) or "nothing was submitted"
     return ServiceUnavailable(
         f"{failure}. Kept: {note}. Run the same command again when it answers: nothing is "
@@ -346,8 +396,10 @@ def _finish(
         done = assemble(plan, outcome, engine.payload, flow_run)
     except Exception as exc:
         if is_prefect_unreachable(exc):
-            exc = _survived(exc, plan, engine)
-        return _failed(w.source, exc, started, w.name)
+            return _failed(w.source, _survived(exc, plan, engine), started, w.name)
+        failed = _failed(w.source, exc, started, w.name)
+        _publish_unfinished(plan, engine, failed.reason(), isinstance(exc, WaitingError))
+        return failed
     folder = out or runs.default_run_dir(w.name, w.digest)
     try:
         runs.save_run(folder, done.record, done.result_json, w.files)
@@ -364,6 +416,28 @@ def _finish(
     return WorkloadRun(w.source, w.name, code, time.monotonic() - started, saved)
 
 
+def _publish_unfinished(plan: WorkloadPlan, engine: Engine, why: str, running: bool) -> None:
+    """The workload's `run-summary` artifact when it did not finish: why, and its jobs (the
+    ones still `running` at the backend can be collected later)."""
+    from qprim.flows.artifacts import publish_unfinished
+    from qprim.flows.health import is_prefect_unreachable
+
+    jobs = _kept_jobs(plan, engine.journal)
+    submitted = any(job_id is not None for _, job_id, _ in jobs)
+    hint = (
+        "The jobs keep running at the backend. Run the same command again to collect them "
+        "(nothing is submitted twice), or `qprim fetch JOB_ID` for one of them."
+        if running and submitted
+        else ""
+    )
+    try:
+        publish_unfinished(plan.workload.name, why, jobs, hint)
+    except Exception as exc:
+        if not is_prefect_unreachable(exc):
+            raise
+        log.warning("the run's Prefect artifacts were not created: the server stopped answering")
+
+
 def _not_saved(exc: OSError, folder: Path, job_ids: list[str]) -> StateError:
     """The run finished but its folder could not be written: say where the result is."""
     _, why = describe_failure(exc)
@@ -377,7 +451,8 @@ def _not_saved(exc: OSError, folder: Path, job_ids: list[str]) -> StateError:
 
 def _failed(path: Path, exc: BaseException, started: float, name: str | None = None) -> WorkloadRun:
     code, message = describe_failure(exc)
-    return WorkloadRun(path, name or path.stem, code, time.monotonic() - started, error=message)
+    seconds = time.monotonic() - started
+    return WorkloadRun(path, name or path.stem, code, seconds, error=message, exception=exc)
 
 
 def _out_dirs(out: Path | None, paths: list[Path], several: bool) -> dict[Path, Path | None]:
