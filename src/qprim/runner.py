@@ -12,6 +12,7 @@ import glob
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ from qprim.errors import (
 from qprim.files import qprim_home
 from qprim.state import runs
 from qprim.workload import CircuitFileFlags, check_width, load_workload, workload_digest
+from qprim.workload.types import Workload
 
 if TYPE_CHECKING:
     from qprim.backends import Backends
@@ -53,7 +55,10 @@ IBM_CALL_TIMEOUT_ENV = "QPRIM_IBM_CALL_TIMEOUT"
 
 @dataclass(frozen=True)
 class RunRequest:
-    inputs: list[Path]
+    """What to run: files, folders or globs (`qprim run`), or workloads already loaded
+    (the Python API), each known by its `source`."""
+
+    inputs: Sequence[Path | Workload]
     flags: CircuitFileFlags | None = None
     out: Path | None = None
     refresh: bool = False
@@ -88,8 +93,10 @@ class WorkloadRun:
             if failed:
                 details = "; ".join(f"pub {c.pub} {c.kind}: {c.detail}" for c in failed)
                 checks = f"{len(failed)} of {len(record.expect)} checks failed: {details}"
+            elif record.expect:
+                checks = f"all {len(record.expect)} checks passed"
             else:
-                checks = f"all {len(record.expect)} checks passed" if record.expect else "ran"
+                return f"{self.name}: saved to {self.saved.path}"
             return f"{self.name}: {checks}; saved to {self.saved.path}"
         line = f"{self.name}: {self.reason()}"
         return f"{line}; {still_running(self.job_ids)}" if self.job_ids else line
@@ -101,11 +108,14 @@ class WorkloadRun:
         return f"{EXIT_CODES[self.exit_code].status}: {' '.join(why.split())}"
 
 
-def expand(inputs: list[Path]) -> list[Path]:
-    """Files as given; folders by their workload files (*.yaml, *.yml); globs expanded."""
-    paths: list[Path] = []
+def expand(inputs: Sequence[Path | Workload]) -> dict[Path, Path | Workload]:
+    """Each input by its path: files as given; folders by their workload files (*.yaml,
+    *.yml); globs expanded; a loaded workload by its source. Each path once, in order."""
+    paths: list[Path | Workload] = []
     for item in inputs:
-        if item.is_dir():
+        if isinstance(item, Workload):
+            paths.append(item)
+        elif item.is_dir():
             found = sorted(p for p in item.iterdir() if p.suffix in WORKLOAD_SUFFIXES)
             if not found:
                 raise InputError(f"{item}: no workload files (*.yaml, *.yml) in this folder")
@@ -117,7 +127,10 @@ def expand(inputs: list[Path]) -> list[Path]:
             paths.extend(m for m in matches if m.suffix in INPUT_SUFFIXES)
         else:
             paths.append(item)
-    return list(dict.fromkeys(paths))
+    expanded: dict[Path, Path | Workload] = {}
+    for item in paths:
+        expanded.setdefault(item.source if isinstance(item, Workload) else item, item)
+    return expanded
 
 
 def deadline_after(timeout: float | None) -> float | None:
@@ -130,7 +143,8 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
 
     started = time.monotonic()
     deadline = deadline_after(request.timeout)
-    paths = expand(request.inputs)
+    sources = expand(request.inputs)
+    paths = list(sources)
     outs = _out_dirs(request.out, paths, several=len(paths) > 1)
     for folder in outs.values():
         runs.check_destination(folder)
@@ -138,18 +152,19 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
     journal = Journal()
     accounts: dict[str | None, IBMAccount] = {}
     plans: dict[Path, WorkloadPlan] = {}
-    for path in paths:
+    for path, source in sources.items():
         try:
-            plans[path] = _plan(path, request.flags, accounts)
+            plans[path] = plan_for(source, accounts, request.flags)
         except Exception as exc:
-            ended[path] = _failed(path, exc, started)
+            name = source.name if isinstance(source, Workload) else None
+            ended[path] = _failed(path, exc, started, name)
     backends = _backends(list(plans.values()), journal, accounts, deadline, request.refresh)
     try:
         for path, plan in list(plans.items()):
             try:
-                _check_against_backend(plan, journal, backends, request.refresh)
+                check_against_backend(plan, journal, backends, request.refresh)
             except Exception as exc:
-                ended[path] = _failed(path, exc, started)
+                ended[path] = _failed(path, exc, started, plan.workload.name)
                 del plans[path]
         if plans:
             engine = _engine(journal, backends, request, deadline, fault)
@@ -240,32 +255,30 @@ def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> Ser
 def check(path: Path, flags: CircuitFileFlags | None = None) -> WorkloadPlan:
     """`qprim validate`: load, complete from the block, plan and check against the backend,
     submitting nothing."""
-    from qprim.backends import Backends
-    from qprim.backends.aer.execute import InProcess
-    from qprim.backends.aer.store import AerJobStore
-
     accounts: dict[str | None, IBMAccount] = {}
-    plan = _plan(path, flags, accounts)
-    backends = Backends(AerJobStore(qprim_home() / "aer-jobs"), InProcess(), accounts)
-    backend = backends(plan.workload.backend)
+    plan = plan_for(path, accounts, flags)
+    backend = in_process_backends(accounts)(plan.workload.backend)
     check_width(plan.workload, backend.num_qubits, f"{backend.kind}:{backend.name}")
     return plan
 
 
-def _plan(
-    path: Path, flags: CircuitFileFlags | None, accounts: dict[str | None, IBMAccount]
+def plan_for(
+    source: Path | Workload,
+    accounts: dict[str | None, IBMAccount],
+    flags: CircuitFileFlags | None = None,
 ) -> WorkloadPlan:
-    """Load a workload, complete its backend from its block, split it into JobSpecs."""
+    """Load a workload (unless it is loaded), complete its backend from its block, split it
+    into JobSpecs; an IBM block's account is kept in `accounts`."""
     from qprim.plan.jobs import plan_workload
 
-    workload = load_workload(path, flags)
+    workload = source if isinstance(source, Workload) else load_workload(source, flags)
     if workload.backend.block is not None:
-        workload = replace(workload, backend=_from_block(workload.backend, accounts))
+        workload = replace(workload, backend=from_block(workload.backend, accounts))
         workload = replace(workload, digest=workload_digest(workload))
     return plan_workload(workload)
 
 
-def _from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> BackendSpec:
+def from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> BackendSpec:
     """`spec` completed from its block; an IBM block's account is kept in `accounts`, and
     the settings the client reads only from the environment are set for this process."""
     from qprim.flows.env import configure_prefect
@@ -291,7 +304,7 @@ def _needs_submitting(plan: WorkloadPlan, journal: Journal, refresh: bool) -> bo
     return any(row is None or row.job_id is None for row in latest)
 
 
-def _check_against_backend(
+def check_against_backend(
     plan: WorkloadPlan, journal: Journal, backends: Backends, refresh: bool
 ) -> None:
     """A circuit wider than the backend is an input error, found before anything is
@@ -310,9 +323,6 @@ def _backends(
     deadline: float | None,
     refresh: bool,
 ) -> Backends:
-    from qprim.backends import Backends
-    from qprim.backends.aer.store import AerJobStore
-
     unfinished = [
         job
         for plan in plans
@@ -320,16 +330,34 @@ def _backends(
         for job in plan.jobs
         if refresh or not _has_result(journal.latest(job.digest))
     ]
+    return _open_backends(_aer_runner(len(unfinished)), accounts, deadline)
+
+
+def in_process_backends(
+    accounts: dict[str | None, IBMAccount], deadline: float | None = None
+) -> Backends:
+    """Backends for work that runs at most one Aer simulation at a time, in this process."""
+    from qprim.backends.aer.execute import InProcess
+
+    return _open_backends(InProcess(), accounts, deadline)
+
+
+def _open_backends(
+    aer_runner: AerRunner, accounts: dict[str | None, IBMAccount], deadline: float | None
+) -> Backends:
+    from qprim.backends import Backends
+    from qprim.backends.aer.store import AerJobStore
+
     return Backends(
         aer_store=AerJobStore(qprim_home() / "aer-jobs"),
-        aer_runner=_aer_runner(len(unfinished)),
+        aer_runner=aer_runner,
         accounts=accounts,
         deadline=deadline,
-        ibm_call_timeout=_ibm_call_timeout(),
+        ibm_call_timeout=ibm_call_timeout(),
     )
 
 
-def _ibm_call_timeout() -> float | None:
+def ibm_call_timeout() -> float | None:
     """`QPRIM_IBM_CALL_TIMEOUT`: seconds any one IBM client call may take (default 300)."""
     value = os.environ.get(IBM_CALL_TIMEOUT_ENV)
     return float(value) if value else None
@@ -480,9 +508,6 @@ def fetch(
     events: EventSink = ignore,
 ) -> runs.SavedRun:
     """Fetch a job by id, in any process: the journal says where it ran (or `block` does)."""
-    from qprim.backends import Backends
-    from qprim.backends.aer.execute import InProcess
-    from qprim.backends.aer.store import AerJobStore
     from qprim.engine import Engine, Submitted
     from qprim.flows.run import FetchCommand, fetch_command, log_event
     from qprim.state.journal import Journal
@@ -492,11 +517,10 @@ def fetch(
     runs.check_destination(folder)
     journal = Journal()
     row = journal.by_job_id(job_id)
-    aer_store = AerJobStore(qprim_home() / "aer-jobs")
     accounts: dict[str | None, IBMAccount] = {}
-    spec = _backend_of(job_id, row, block, aer_store, accounts)
     deadline = deadline_after(timeout)
-    backends = Backends(aer_store, InProcess(), accounts, deadline, _ibm_call_timeout())
+    backends = in_process_backends(accounts, deadline)
+    spec = backend_of(job_id, row, block, backends.aer_store, accounts)
 
     def both(event: object) -> None:
         events(event)  # type: ignore[arg-type]
@@ -529,7 +553,7 @@ def fetch(
     return fetch_command(FetchCommand(submitted, engine, finish))
 
 
-def _backend_of(
+def backend_of(
     job_id: str,
     row: Submission | None,
     block: str | None,
@@ -540,7 +564,7 @@ def _backend_of(
     from qprim.workload.types import BackendSpec
 
     if block is not None:
-        return _from_block(BackendSpec(kind="ibm", name=None, block=block), accounts)
+        return from_block(BackendSpec(kind="ibm", name=None, block=block), accounts)
     if row is not None:
         spec = BackendSpec(
             kind=row.backend_kind,  # type: ignore[arg-type]
@@ -548,7 +572,7 @@ def _backend_of(
             block=row.block,
         )
         if row.backend_kind == "ibm":
-            return _from_block(spec, accounts) if spec.block else spec
+            return from_block(spec, accounts) if spec.block else spec
         job = aer_store.get(job_id)
         return replace(spec, noise=job.header["noise"]) if job is not None else spec
     job = aer_store.get(job_id) if job_id.startswith("aer-") else None
