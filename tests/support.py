@@ -37,7 +37,11 @@ class Qprim:
         self.home = Path(self.env["QPRIM_HOME"])
 
     def run(
-        self, *args: str | os.PathLike[str], timeout: float = 300, env: dict[str, str] | None = None
+        self,
+        *args: str | os.PathLike[str],
+        timeout: float = 300,
+        env: dict[str, str] | None = None,
+        umask: int | None = None,
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "qprim", *map(str, args)],
@@ -46,6 +50,7 @@ class Qprim:
             capture_output=True,
             text=True,
             timeout=timeout,
+            preexec_fn=None if umask is None else lambda: os.umask(umask),
         )
 
     def popen(
@@ -58,6 +63,17 @@ class Qprim:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+        )
+
+    def python(self, script: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """A Python program using qprim's API, in its own process with this test's state."""
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def run_json(self, *args: str | os.PathLike[str], **kwargs: Any) -> dict[str, Any]:
