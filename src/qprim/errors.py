@@ -10,7 +10,10 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from qprim.state.runs import SavedRun
 
 
 class ExitCode(IntEnum):
@@ -123,9 +126,14 @@ class Interrupted(WaitingError):
 
 
 class ExpectationFailed(QprimError):
-    """The run succeeded but an `expect:` check failed."""
+    """The run succeeded but an `expect:` check failed. `run` is the saved run (results,
+    record with every check's detail), for callers of the Python API."""
 
     exit_code = ExitCode.CHECKS_FAILED
+
+    def __init__(self, message: str, run: SavedRun | None = None) -> None:
+        super().__init__(message)
+        self.run = run
 
 
 class TransientBackendError(QprimError):

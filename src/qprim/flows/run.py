@@ -96,14 +96,16 @@ def submit_task(job: JobRef) -> Submitted:
     return engine.submit(engine.job(job.digest))
 
 
-@task(
-    name="fetch",
-    cache_policy=NO_CACHE,
-    retries=FETCH_RETRIES,
-    retry_delay_seconds=exponential_backoff(backoff_factor=2),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=is_transient,
-)
+# How every fetch task (qprim's own, and `qprim.flows.tasks.fetch_result`) is retried.
+FETCH_RETRY_OPTIONS: dict[str, Any] = {
+    "retries": FETCH_RETRIES,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": is_transient,
+}
+
+
+@task(name="fetch", cache_policy=NO_CACHE, **FETCH_RETRY_OPTIONS)
 def fetch_task(submitted: Submitted) -> Collected:
     return _COMMAND.get().engine.collect(submitted)
 
