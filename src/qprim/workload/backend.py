@@ -115,8 +115,8 @@ def check_operations(w: Workload, target_operations: Collection[str], backend_la
             raise WorkloadError(
                 pub.where,
                 f"circuit '{pub.circuit_name}' uses {', '.join(missing)}, which "
-                f"{backend_label} cannot run; rewrite it without them (e.g. unroll a "
-                "loop) or choose a backend that supports them",
+                f"{backend_label} cannot run (its target lacks it); remove it from the "
+                "circuit (e.g. unroll the loop) or choose a backend whose target has it",
             )
 
 

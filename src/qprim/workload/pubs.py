@@ -120,7 +120,8 @@ def build_pub(
         math.prod(shape),
         doc,
         (*path, "observables"),
-        f"observables of shape {observables.shape} with parameters of shape {binding.shape}",
+        f"broadcasting observables of shape {observables.shape} with parameters of shape "
+        f"{binding.shape}",
         "use fewer observables or parameter values",
     )
     precision = pub.precision or options.default_precision

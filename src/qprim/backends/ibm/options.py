@@ -76,7 +76,8 @@ def _problem(
         names = [key for key in level if not key.startswith("_")] if isinstance(level, dict) else []
         allowed = ", ".join(names) or "see the client's documentation"
         return OptionProblem(path, f"no such option in {where}; allowed here: {allowed}")
-    return OptionProblem(path, f"{where} rejects it: {error['msg']}")
+    reason = error["msg"].removeprefix("Value error, ")  # pydantic's wrapper, not the client's
+    return OptionProblem(path, f"{where} rejects it: {reason}")
 
 
 def _written_path(loc: tuple[str | int, ...], options: Mapping[str, Any]) -> tuple[str, ...]:
