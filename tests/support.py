@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -70,6 +71,21 @@ class Qprim:
         """Every job in the durable Aer job store: what the 'backend' really received."""
         root = self.home / "aer-jobs"
         return [json.loads(p.read_text()) for p in sorted(root.glob("*/job.json"))]
+
+    def submissions(self) -> int:
+        return journal_submissions(self.home)
+
+
+def journal_submissions(home: Path) -> int:
+    """Rows in the journal's submissions table under QPRIM_HOME `home` (0: no journal)."""
+    db = home / "journal.sqlite"
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if "submissions" not in tables:
+            return 0
+        return connection.execute("SELECT count(*) FROM submissions").fetchone()[0]
 
 
 def isa_pubs(workload: Workload) -> list[Any]:

@@ -26,10 +26,17 @@ from qprim.errors import (
 )
 from qprim.files import qprim_home
 from qprim.state import runs
-from qprim.workload import CircuitFileFlags, check_width, load_workload, workload_digest
+from qprim.workload import (
+    CircuitFileFlags,
+    WorkloadError,
+    check_operations,
+    check_width,
+    load_workload,
+    workload_digest,
+)
 
 if TYPE_CHECKING:
-    from qprim.backends import Backends
+    from qprim.backends import Backend, Backends
     from qprim.backends.aer.execute import AerRunner
     from qprim.backends.aer.store import AerJobStore
     from qprim.backends.ibm import IBMAccount
@@ -37,7 +44,7 @@ if TYPE_CHECKING:
     from qprim.plan.jobs import WorkloadPlan
     from qprim.report.record import FlowRunRef
     from qprim.state.journal import Journal, Submission
-    from qprim.workload.types import BackendSpec
+    from qprim.workload.types import BackendSpec, Workload
 
 log = logging.getLogger("qprim")
 WORKLOAD_SUFFIXES = (".yaml", ".yml")
@@ -197,8 +204,7 @@ def check(path: Path, flags: CircuitFileFlags | None = None) -> WorkloadPlan:
     accounts: dict[str | None, IBMAccount] = {}
     plan = _plan(path, flags, accounts)
     backends = Backends(AerJobStore(qprim_home() / "aer-jobs"), InProcess(), accounts)
-    backend = backends(plan.workload.backend)
-    check_width(plan.workload, backend.num_qubits, f"{backend.kind}:{backend.name}")
+    _check_fits(plan.workload, backends(plan.workload.backend))
     return plan
 
 
@@ -226,7 +232,12 @@ def _from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> Ba
 
     check_prefect_api()
 
-    filled, account = resolve(spec)
+    try:
+        filled, account = resolve(spec)
+    except InputError as exc:  # the block's name is wrong: say where the workload wrote it
+        if spec.where is None:
+            raise
+        raise WorkloadError(spec.where, str(exc)) from None
     if account is not None:
         accounts[spec.block] = account
         os.environ.update(account.client_environment())
@@ -248,9 +259,14 @@ def _check_against_backend(
     submitted; a workload whose jobs all exist was checked when they were submitted."""
     if not _needs_submitting(plan, journal, refresh):
         return
-    w = plan.workload
-    backend = backends(w.backend)
-    check_width(w, backend.num_qubits, f"{backend.kind}:{backend.name}")
+    _check_fits(plan.workload, backends(plan.workload.backend))
+
+
+def _check_fits(w: Workload, backend: Backend) -> None:
+    """The workload's circuits fit the backend: its width, the control flow it runs."""
+    label = f"{backend.kind}:{backend.name}"
+    check_width(w, backend.num_qubits, label)
+    check_operations(w, backend.target.operation_names, label)
 
 
 def _backends(

@@ -7,13 +7,13 @@ result survives the process that submitted the job.
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from qprim.backends.aer.execute import AerRunner, InProcess
+from qprim.backends.aer.options import AER_OPTIONS
 from qprim.backends.aer.store import AerJobStore, StoredJob, utc_now
 from qprim.backends.base import (
     FoundJob,
@@ -30,11 +30,6 @@ from qprim.workload.types import AER_SIMULATOR
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
     from qiskit.transpiler import Target
-
-log = logging.getLogger("qprim")
-
-# Options that Aer's primitives understand; anything else is a vendor option Aer ignores.
-AER_OPTIONS = frozenset({"default_shots", "default_precision", "backend_options", "run_options"})
 
 
 @dataclass(frozen=True)
@@ -87,9 +82,6 @@ class AerBackend:
         return AerSimulator().configuration().n_qubits
 
     def submit(self, request: JobRequest, session: SessionRef | None = None) -> str:
-        ignored = sorted(set(request.options) - AER_OPTIONS)
-        if ignored:
-            log.warning("Aer ignores these options: %s", ", ".join(ignored))
         seed = self.settings.seed
         header = {
             "backend": self.name,
@@ -97,7 +89,10 @@ class AerBackend:
             # a fixed seed makes a re-run after a crash give the very same result
             "seed": seed if seed is not None else secrets.randbelow(2**31),
             "primitive": request.primitive,
-            "options": {k: v for k, v in request.options.items() if k in AER_OPTIONS},
+            # the loader rejected every other key (AER_OPTIONS): nothing else reaches Aer
+            "options": {
+                k: v for k, v in request.options.items() if k in AER_OPTIONS[request.primitive]
+            },
             "tags": list(request.tags),
         }
         return self.store.create(header, codec.encode(request.pubs)).job_id
