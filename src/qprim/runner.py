@@ -160,9 +160,9 @@ def _plan(
 def _from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> BackendSpec:
     """`spec` completed from its block; an IBM block's account is kept in `accounts`, and
     the settings the client reads only from the environment are set for this process."""
-    from qprim.flows.env import configure_prefect
+    from qprim.flows.env import use_prefect
 
-    configure_prefect()
+    use_prefect()
     from qprim.flows.blocks import resolve
 
     filled, account = resolve(spec)

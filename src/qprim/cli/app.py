@@ -15,6 +15,7 @@ from qprim.cli.blocks import blocks_app
 from qprim.cli.emulator import emulator_app
 from qprim.cli.jobs import fetch, jobs
 from qprim.cli.run import run, schema, validate
+from qprim.cli.server import server_app
 from qprim.cli.show import show_command
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.command()(jobs)
 app.command(name="show")(show_command)
 app.command()(schema)
 app.add_typer(blocks_app, name="blocks")
+app.add_typer(server_app, name="server")
 app.add_typer(emulator_app, name="emulator")
 
 

@@ -57,9 +57,9 @@ def run(
     Every input error of every workload is reported before anything is submitted; one
     workload that fails does not stop the others, and the exit code is the worst of theirs.
     """
-    from qprim.flows.env import configure_prefect
+    from qprim.flows.env import use_prefect
 
-    configure_prefect(verbose)
+    use_prefect(verbose)
     from qprim import runner
     from qprim.cli.progress import Progress
     from qprim.cli.render import batch_table, show_run, stderr_console
