@@ -60,7 +60,8 @@ HEALTH_TIMEOUT_S = 2.0
 RECHECK_TIMEOUT_S = 5.0
 # Prefect shuts down gracefully in a few seconds; what is left after this is killed.
 STOP_TIMEOUT_S = 30.0
-# A port can be taken between choosing it and the server binding it: try another.
+# A port can be taken (QPRIM_SERVER_PORT, or between choosing a free one and the server
+# binding it): Prefect then exits at once, and the next attempt takes another.
 START_ATTEMPTS = 3
 START_LOCK_WAIT_S = STARTUP_TIMEOUT_S + 60
 POLL_S = 0.25
@@ -221,17 +222,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _port_free(port: int) -> bool:
-    """Can a server bind `port` (as Prefect checks it, with SO_REUSEADDR)?"""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-        return True
-
-
 # ----- using, starting, stopping --------------------------------------------------------
 
 _in_use: IO[str] | None = None  # the shared users.lock this process holds until it ends
@@ -341,7 +331,7 @@ def _start(paths: ServerPaths, minutes: float, preferred: int | None) -> ServerR
     with _saying("starting a local Prefect server for qprim (a new database takes 10 s or more)"):
         for attempt in range(START_ATTEMPTS):
             first = attempt == 0
-            port = preferred if first and preferred and _port_free(preferred) else free_port()
+            port = preferred if first and preferred else free_port()
             launched = _launch(paths, port, minutes, fresh_log=first)
             record = _wait_ready(paths, launched.pid, time.time() + STARTUP_TIMEOUT_S, launched)
             if record is not None:
