@@ -60,6 +60,8 @@ HEALTH_TIMEOUT_S = 2.0
 RECHECK_TIMEOUT_S = 5.0
 # Prefect shuts down gracefully in a few seconds; what is left after this is killed.
 STOP_TIMEOUT_S = 30.0
+# A command that finds the server stopping waits for it to be gone, then starts another.
+STOPPING_WAIT_S = STOP_TIMEOUT_S + 30
 # A port can be taken (QPRIM_SERVER_PORT, or between choosing a free one and the server
 # binding it): Prefect then exits at once, and the next attempt takes another.
 START_ATTEMPTS = 3
@@ -95,9 +97,7 @@ class ServerPaths:
 
 
 def server_paths() -> ServerPaths:
-    paths = ServerPaths(qprim_home() / "server")
-    paths.root.mkdir(parents=True, exist_ok=True)
-    return paths
+    return ServerPaths(qprim_home() / "server")
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,7 @@ def ensure_running() -> tuple[ServerRecord, bool]:
     minutes, port = idle_minutes(), preferred_port()
     try:
         paths = server_paths()
+        paths.root.mkdir(parents=True, exist_ok=True)
         _use(paths)
         record = read_record(paths)
         if record and record.ready and supervisor_alive(record) and healthy(record.url):
@@ -265,10 +266,10 @@ def _use(paths: ServerPaths) -> None:
     global _in_use
     if _in_use is None:
         # a supervisor that is stopping holds users.lock exclusively until it is gone
-        _in_use = locks.shared(paths.users_lock, time.time() + STOP_TIMEOUT_S + 30)
+        _in_use = locks.shared(paths.users_lock, time.time() + STOPPING_WAIT_S)
         if _in_use is None:
             raise ServerError(
-                f"the local Prefect server is still stopping after {STOP_TIMEOUT_S:.0f} s; "
+                f"the local Prefect server is still stopping after {STOPPING_WAIT_S:.0f} s; "
                 f"see {paths.log}"
             )
         atexit.register(_touch, paths)
@@ -392,6 +393,8 @@ def stop() -> ServerRecord | None:
     """Stop the server: SIGTERM to its supervisor, which stops Prefect; whatever is left
     after STOP_TIMEOUT_S is killed. The record of what was stopped; None if none ran."""
     paths = server_paths()
+    if not paths.root.is_dir():  # no command ever kept a server here
+        return None
     with _start_lock(paths):
         record = read_record(paths)
         if record is None:
