@@ -260,3 +260,13 @@ class TestConfiguredApiUrl:
     def test_no_profiles_file(self, prefect_home: Path) -> None:
         (prefect_home / "profiles.toml").unlink()
         assert configured_api_url() is None
+
+
+@needs_proc
+def test_bad_input_is_rejected_without_starting_a_server(managed: Qprim) -> None:
+    (managed.cwd / "w.yaml").write_text("qprim: 1\nprimitive: sampler\ncircuits: {bell: [1, 2}\n")
+    done = managed.run("run", "w.yaml")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: w.yaml:3: "), done.stderr
+    assert not qprim_processes(managed.home)
+    assert not (managed.home / "server").exists()

@@ -84,7 +84,6 @@ def deadline_after(timeout: float | None) -> float | None:
 
 def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRun]:
     """Run every workload of `request`; one result per input, in input order."""
-    from qprim.flows.run import RunCommand, run_command
     from qprim.state.journal import Journal
 
     started = time.monotonic()
@@ -108,6 +107,9 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
                 ended[path] = _failed(path, exc, started)
                 del plans[path]
         if plans:
+            _use_prefect()
+            from qprim.flows.run import RunCommand, run_command
+
             engine = _engine(journal, backends, request, deadline, fault)
             outs = _out_dirs(request.out, list(plans), several=len(paths) > 1)
 
@@ -160,9 +162,7 @@ def _plan(
 def _from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> BackendSpec:
     """`spec` completed from its block; an IBM block's account is kept in `accounts`, and
     the settings the client reads only from the environment are set for this process."""
-    from qprim.flows.env import use_prefect
-
-    use_prefect()
+    _use_prefect()
     from qprim.flows.blocks import resolve
 
     filled, account = resolve(spec)
@@ -170,6 +170,14 @@ def _from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> Ba
         accounts[spec.block] = account
         os.environ.update(account.client_environment())
     return filled
+
+
+def _use_prefect() -> None:
+    """Settle this process's Prefect server (starting qprim's own if need be) only once
+    one is needed: bad input never waits for a server, nor leaves one running."""
+    from qprim.flows.env import use_prefect
+
+    use_prefect()
 
 
 def _needs_submitting(plan: WorkloadPlan, journal: Journal, refresh: bool) -> bool:
@@ -319,7 +327,6 @@ def fetch(
     from qprim.backends.aer.execute import InProcess
     from qprim.backends.aer.store import AerJobStore
     from qprim.engine import Engine, Submitted
-    from qprim.flows.run import FetchCommand, fetch_command, log_event
     from qprim.state.journal import Journal
     from qprim.state.results import ResultStore
 
@@ -328,6 +335,9 @@ def fetch(
     aer_store = AerJobStore(qprim_home() / "aer-jobs")
     accounts: dict[str | None, IBMAccount] = {}
     spec = _backend_of(job_id, row, block, aer_store, accounts)
+    _use_prefect()
+    from qprim.flows.run import FetchCommand, fetch_command, log_event
+
     deadline = deadline_after(timeout)
     backends = Backends(aer_store, InProcess(), accounts, deadline)
 

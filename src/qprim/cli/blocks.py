@@ -66,7 +66,8 @@ def _blocks_api(console: Console, doing: str) -> Iterator[ModuleType]:
     """`qprim.flows.blocks`, imported after Prefect is configured, under a status line."""
     from qprim.flows.env import use_prefect
 
-    server = use_prefect()
+    with console.status("connecting to Prefect…"):
+        server = use_prefect()
     with console.status(f"{doing} on {server.describe()}…"):
         from qprim.flows import blocks
 

@@ -22,9 +22,9 @@ def fetch(
     verbose: VerboseOpt = False,
 ) -> None:
     """Get a job's result, from any process, and save it as a run folder."""
-    from qprim.flows.env import use_prefect
+    from qprim.flows.env import configure_prefect
 
-    use_prefect(verbose)
+    configure_prefect(verbose)
     from qprim import runner
     from qprim.cli.progress import Progress
     from qprim.cli.render import show_run, stderr_console

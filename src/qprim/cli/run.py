@@ -57,9 +57,9 @@ def run(
     Every input error of every workload is reported before anything is submitted; one
     workload that fails does not stop the others, and the exit code is the worst of theirs.
     """
-    from qprim.flows.env import use_prefect
+    from qprim.flows.env import configure_prefect
 
-    use_prefect(verbose)
+    configure_prefect(verbose)
     from qprim import runner
     from qprim.cli.progress import Progress
     from qprim.cli.render import batch_table, show_run, stderr_console
@@ -132,7 +132,9 @@ def validate(
     from qprim.runner import check
     from qprim.workload import summarize
 
-    plan = check(file, circuit_file_flags(primitive, shots, backend, seed, noise, observable))
+    flags = circuit_file_flags(primitive, shots, backend, seed, noise, observable)
+    with stderr_console().status("checking the workload…"):
+        plan = check(file, flags)
     summary = summarize(plan.workload)
     summary["jobs"] = [
         {"part": job.number, "digest": job.digest, "pubs": job.pubs} for job in plan.jobs

@@ -31,8 +31,9 @@ def start_command(json_out: JsonOpt = False) -> None:
     """Start the server now (any command that needs Prefect starts it anyway)."""
     from qprim.flows import server
 
-    record, started = server.ensure_running()
     console = _console()
+    with console.status("starting the server if it is not running (a new database: 10 s or more)…"):
+        record, started = server.ensure_running()
     if started:
         console.print(server.started_message(record), markup=False, soft_wrap=True)
     else:

@@ -1,5 +1,7 @@
 """Which Prefect server a command uses, and the environment qprim needs, both settled
-before Prefect (and the IBM client) is imported.
+before Prefect (and the IBM client) is imported: `configure_prefect` first thing in a
+command, `use_prefect` once Prefect is needed (after the input was checked, so bad input
+never waits for a server nor starts one).
 
 The server, in this order:
 
@@ -66,8 +68,8 @@ _chosen: PrefectServer | None = None
 
 
 def use_prefect(verbose: bool = False) -> PrefectServer:
-    """Choose this process's Prefect server (once) and set the environment Prefect reads:
-    every command that needs Prefect calls this before Prefect is imported."""
+    """Choose this process's Prefect server (once, starting qprim's own if need be) and set
+    the environment Prefect reads: the one way in, before anything imports Prefect."""
     global _chosen
     if _chosen is None:
         _chosen = _choose()
@@ -76,7 +78,8 @@ def use_prefect(verbose: bool = False) -> PrefectServer:
 
 
 def configure_prefect(verbose: bool = False) -> None:
-    """qprim's defaults for Prefect's settings, under the user's own."""
+    """qprim's defaults for Prefect's (and the IBM client's) settings, under the user's own;
+    `verbose` shows Prefect's console logs."""
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
     if verbose:

@@ -329,17 +329,16 @@ def _wait_ready(
 
 
 def _start(paths: ServerPaths, minutes: float, preferred: int | None) -> ServerRecord:
-    with _saying("starting a local Prefect server for qprim (a new database takes 10 s or more)"):
-        for attempt in range(START_ATTEMPTS):
-            first = attempt == 0
-            port = preferred if first and preferred else free_port()
-            launched = _launch(paths, port, minutes, fresh_log=first)
-            record = _wait_ready(paths, launched.pid, time.time() + STARTUP_TIMEOUT_S, launched)
-            if record is not None:
-                return record
-            if launched.poll() is None:  # it is still trying after all this time: give up
-                _kill_group(launched.pid)
-                break
+    for attempt in range(START_ATTEMPTS):
+        first = attempt == 0
+        port = preferred if first and preferred else free_port()
+        launched = _launch(paths, port, minutes, fresh_log=first)
+        record = _wait_ready(paths, launched.pid, time.time() + STARTUP_TIMEOUT_S, launched)
+        if record is not None:
+            return record
+        if launched.poll() is None:  # it is still trying after all this time: give up
+            _kill_group(launched.pid)
+            break
     raise ServerError(
         f"the local Prefect server did not start; the end of its log ({paths.log}):\n"
         + _tail(paths.log)
@@ -405,21 +404,6 @@ def stop() -> ServerRecord | None:
             _wait_gone(record, STOP_TIMEOUT_S)
         _discard(paths, record)
     return record if alive else None
-
-
-@contextlib.contextmanager
-def _saying(text: str) -> Iterator[None]:
-    """On a terminal, a line saying why the command waits, erased when it is done."""
-    shown = sys.stderr.isatty()
-    if shown:
-        sys.stderr.write(f"{text}…")
-        sys.stderr.flush()
-    try:
-        yield
-    finally:
-        if shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
 
 
 def _tail(path: Path, lines: int = 20) -> str:
