@@ -329,6 +329,8 @@ def _wait_ready(
 
 
 def _start(paths: ServerPaths, minutes: float, preferred: int | None) -> ServerRecord:
+    """Launch a supervisor and wait until its server answers; on another port if Prefect
+    exits at once (a taken port)."""
     for attempt in range(START_ATTEMPTS):
         first = attempt == 0
         port = preferred if first and preferred else free_port()
@@ -379,13 +381,10 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _wait_gone(record: ServerRecord, timeout: float) -> bool:
+def _wait_gone(record: ServerRecord, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while supervisor_alive(record) or _prefect_alive(record):
-        if time.monotonic() >= deadline:
-            return False
+    while (supervisor_alive(record) or _prefect_alive(record)) and time.monotonic() < deadline:
         time.sleep(POLL_S)
-    return True
 
 
 def stop() -> ServerRecord | None:

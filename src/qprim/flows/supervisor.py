@@ -4,7 +4,7 @@ when no qprim command has used it for the idle period, or on SIGTERM (`qprim ser
 `qprim.flows.server` starts it fully detached; its pid is the one in `server.json` (the
 one `qprim server stop` signals) and it leads the process group of the whole server. It
 writes `server.json`, marks it ready once Prefect answers its health check, and removes
-it when it ends. It never imports Prefect, so it costs a few MB beside the server.
+it when it ends. It never imports Prefect: a small process beside the server.
 
 Idle means both: `last-used` is older than the idle period, and no command holds
 `users.lock` (shared, for as long as it runs); the supervisor takes that lock
