@@ -7,7 +7,7 @@ The server, in this order:
 
 1. `PREFECT_API_URL` in the environment or the active Prefect profile: that server;
 2. `QPRIM_SERVER=temporary`: Prefect's temporary server for this process (its ephemeral
-   mode; 7 s or more per command, nothing left running);
+   mode; about 7 s per command, nothing left running);
 3. otherwise the local server qprim keeps between commands (`qprim.flows.server`),
    started if none is running.
 

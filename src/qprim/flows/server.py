@@ -1,5 +1,5 @@
 """The local Prefect server qprim keeps between commands, so that no command pays for
-starting one (Prefect's temporary server costs 7 s or more per process).
+starting one (Prefect's temporary server costs about 7 s per process).
 
 With no PREFECT_API_URL, the first command that needs Prefect starts `prefect server
 start` under a small supervisor (`python -m qprim.flows.supervisor`), fully detached: a
