@@ -80,11 +80,9 @@ class Supervisor:
         started = time.monotonic()
         try:
             while True:
-                try:
-                    code = self.child.wait(timeout=POLL_S)
-                except subprocess.TimeoutExpired:
-                    pass
-                else:
+                self.stopping.wait(POLL_S)
+                code = self.child.poll()
+                if code is not None:
                     say(f"Prefect exited by itself with code {code}")
                     return 1
                 if self.stopping.is_set():
