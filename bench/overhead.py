@@ -2,9 +2,10 @@
 
 Times, as whole processes (imports included, as a user waits for them):
   1. a plain Python script running the Bell circuit with qiskit_aer's SamplerV2;
-  2. `qprim run examples/workloads/bell.yaml`, first run and cached rerun, on the
-     embedded default (a temporary Prefect server per process);
-  3. the same with a running local Prefect server (PREFECT_API_URL set).
+  2. `qprim run examples/workloads/bell.yaml`, first run and cached rerun, on Prefect's
+     temporary server (`QPRIM_SERVER=temporary`: one per process);
+  3. the same on the local server qprim keeps: a first run that starts it, a first run
+     (`--refresh`: a new job) while it runs, and a cached rerun;
 and `qprim --help`. Each is run REPEATS times, interleaved, and the median is kept;
 ratios are against the plain script measured in the same run.
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from qprim.testing.prefect_server import local_prefect_server, server_env
+from qprim.testing.prefect_server import server_env
 
 REPO = Path(__file__).resolve().parents[1]
 BELL = REPO / "examples" / "workloads" / "bell.yaml"
@@ -51,33 +52,51 @@ def timed(args: list[str], env: dict[str, str], cwd: Path) -> float:
 
 def measure(repeats: int) -> dict[str, list[float]]:
     qprim = [sys.executable, "-m", "qprim"]
+    run = [*qprim, "run", str(BELL)]
     samples: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        with local_prefect_server(root / "server") as url:
-            # warm the temporary server's database once, as a user's second day would
-            timed([*qprim, "run", str(BELL), "--out", "warm"], clean_env(root / "shared"), root)
-            for repeat in range(repeats):
+        # create Prefect's database once, as a user's second day would have it
+        warm = clean_env(root / "shared", QPRIM_SERVER="temporary")
+        timed([*run, "--out", f"{root}/warm"], warm, root)
+        for repeat in range(repeats):
 
-                def add(label: str, args: list[str], env: dict[str, str]) -> None:
-                    samples.setdefault(label, []).append(timed(args, env, root))
+            def add(label: str, args: list[str], env: dict[str, str]) -> None:
+                samples.setdefault(label, []).append(timed(args, env, root))
 
-                add("plain SamplerV2 script", [sys.executable, "-c", PLAIN], clean_env(root))
-                add("qprim --help", [*qprim, "--help"], clean_env(root))
-                for mode, extra in (
-                    ("temporary server", {}),
-                    ("running server", {"PREFECT_API_URL": url}),
-                ):
-                    work = root / f"{mode}-{repeat}"
-                    env = clean_env(
-                        root / "shared",
-                        QPRIM_HOME=str(work / "qprim"),
-                        PREFECT_LOCAL_STORAGE_PATH=str(work / "storage"),
-                        **extra,
-                    )
-                    run = [*qprim, "run", str(BELL)]
-                    add(f"qprim run, first run, {mode}", [*run, "--out", f"{work}/a"], env)
-                    add(f"qprim run, cached rerun, {mode}", [*run, "--out", f"{work}/b"], env)
+            def env_for(work: Path, **extra: str) -> dict[str, str]:
+                storage = str(work / "storage")
+                return clean_env(
+                    root / "shared",
+                    QPRIM_HOME=str(work / "qprim"),
+                    PREFECT_LOCAL_STORAGE_PATH=storage,
+                    **extra,
+                )
+
+            add("plain SamplerV2 script", [sys.executable, "-c", PLAIN], clean_env(root))
+            add("qprim --help", [*qprim, "--help"], clean_env(root))
+            work = root / f"temporary-{repeat}"
+            env = env_for(work, QPRIM_SERVER="temporary")
+            add("qprim run, first run, temporary server", [*run, "--out", f"{work}/a"], env)
+            add("qprim run, cached rerun, temporary server", [*run, "--out", f"{work}/b"], env)
+            work = root / f"managed-{repeat}"
+            env = env_for(work)
+            try:
+                add(
+                    "qprim run, first run, starts qprim's server", [*run, "--out", f"{work}/a"], env
+                )
+                add(
+                    "qprim run, first run (--refresh), qprim's server running",
+                    [*run, "--refresh", "--out", f"{work}/b"],
+                    env,
+                )
+                add(
+                    "qprim run, cached rerun, qprim's server running",
+                    [*run, "--out", f"{work}/c"],
+                    env,
+                )
+            finally:
+                subprocess.run([*qprim, "server", "stop"], env=env, capture_output=True)
     return samples
 
 

@@ -126,6 +126,8 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
                 ended[path] = _failed(path, exc, started)
                 del plans[path]
         if plans:
+            _use_prefect()
+
             engine = _engine(journal, backends, request, deadline, fault)
             for workload_run in _run_flow(list(plans.values()), engine, outs, started, paths):
                 ended[workload_run.source] = workload_run
@@ -224,9 +226,7 @@ def _plan(
 def _from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> BackendSpec:
     """`spec` completed from its block; an IBM block's account is kept in `accounts`, and
     the settings the client reads only from the environment are set for this process."""
-    from qprim.flows.env import configure_prefect
-
-    configure_prefect()
+    _use_prefect()
     from qprim.flows.blocks import resolve
     from qprim.flows.health import check_prefect_api
 
@@ -242,6 +242,14 @@ def _from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> Ba
         accounts[spec.block] = account
         os.environ.update(account.client_environment())
     return filled
+
+
+def _use_prefect() -> None:
+    """Settle this process's Prefect server (starting qprim's own if need be) only once
+    one is needed: bad input never waits for a server, nor leaves one running."""
+    from qprim.flows.env import use_prefect
+
+    use_prefect()
 
 
 def _needs_submitting(plan: WorkloadPlan, journal: Journal, refresh: bool) -> bool:
@@ -425,7 +433,6 @@ def fetch(
     from qprim.backends.aer.execute import InProcess
     from qprim.backends.aer.store import AerJobStore
     from qprim.engine import Engine, Submitted
-    from qprim.flows.run import FetchCommand, fetch_command, log_event
     from qprim.state.journal import Journal
     from qprim.state.results import ResultStore
 
@@ -436,6 +443,9 @@ def fetch(
     aer_store = AerJobStore(qprim_home() / "aer-jobs")
     accounts: dict[str | None, IBMAccount] = {}
     spec = _backend_of(job_id, row, block, aer_store, accounts)
+    _use_prefect()
+    from qprim.flows.run import FetchCommand, fetch_command, log_event
+
     deadline = deadline_after(timeout)
     backends = Backends(aer_store, InProcess(), accounts, deadline, _ibm_call_timeout())
 

@@ -18,6 +18,7 @@ from qprim.cli.emulator import emulator_app
 from qprim.cli.export import export
 from qprim.cli.jobs import fetch, jobs
 from qprim.cli.run import run, schema, validate
+from qprim.cli.server import server_app
 from qprim.cli.show import show_command
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.command()(export)
 app.command()(compare)
 app.command()(schema)
 app.add_typer(blocks_app, name="blocks")
+app.add_typer(server_app, name="server")
 app.add_typer(emulator_app, name="emulator")
 
 

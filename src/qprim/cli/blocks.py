@@ -1,7 +1,7 @@
 """`qprim blocks …`: create, list, show and remove the Prefect blocks workloads name.
 
 Like `qprim.cli`, nothing heavy is imported here: Prefect (through `qprim.flows.blocks`) is
-imported inside the commands, after `configure_prefect()`. The token is resolved (env
+imported inside the commands, after `use_prefect()`. The token is resolved (env
 var, flag or hidden prompt) before Prefect is touched and is never printed.
 """
 
@@ -64,11 +64,11 @@ def resolve_token(token: str | None, token_env: str | None, interactive: bool) -
 @contextmanager
 def _blocks_api(console: Console, doing: str) -> Iterator[ModuleType]:
     """`qprim.flows.blocks`, imported after Prefect is configured, under a status line."""
-    from qprim.flows.env import configure_prefect, uses_temporary_server
+    from qprim.flows.env import use_prefect
 
-    configure_prefect()
-    where = "a temporary local Prefect server" if uses_temporary_server() else "Prefect"
-    with console.status(f"{doing} on {where}…"):
+    with console.status("connecting to Prefect…"):
+        server = use_prefect()
+    with console.status(f"{doing} on {server.describe()}…"):
         from qprim.flows import blocks
 
         yield blocks

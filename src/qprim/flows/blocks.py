@@ -14,7 +14,7 @@ prefix, suffix or length), and a loaded block's `repr` shows pydantic's own mask
 Blocks produce the configuration objects backends are built from (`account()`, `settings()`);
 backends never load blocks themselves.
 
-Importing this module imports Prefect: call `qprim.flows.env.configure_prefect()` first.
+Importing this module imports Prefect: call `qprim.flows.env.use_prefect()` first.
 """
 
 from __future__ import annotations
