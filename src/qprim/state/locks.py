@@ -15,6 +15,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,7 +25,9 @@ POLL_S = 0.2
 
 
 @contextlib.contextmanager
-def exclusive(path: Path, deadline: float | None = None, what: str = "this work") -> Iterator[None]:
+def exclusive(
+    path: Path, deadline: float | None = None, what: str = "submitting this work"
+) -> Iterator[None]:
     """Hold the lock at `path`; DeadlineError (naming the holder) if not ours by `deadline`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
@@ -34,6 +37,14 @@ def exclusive(path: Path, deadline: float | None = None, what: str = "this work"
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def file_lock(
+    folder: Path, key: str, deadline: float | None = None, what: str = "submitting this work"
+) -> AbstractContextManager[None]:
+    """The lock named `key` (a digest, `aer-run:JOB`) among the lock files in `folder`."""
+    name = key.removeprefix("sha256:").replace(":", "-")
+    return exclusive(folder / f"{name}.lock", deadline, what)
 
 
 def _acquire(handle: object, deadline: float | None, what: str) -> None:
@@ -49,7 +60,7 @@ def _acquire(handle: object, deadline: float | None, what: str) -> None:
             if time.time() >= deadline:
                 raise DeadlineError(
                     f"gave up waiting for {holder(Path(handle.name))} "  # type: ignore[attr-defined]
-                    f"to finish submitting {what} (--timeout reached)"
+                    f"to finish {what} (--timeout reached)"
                 ) from None
             time.sleep(min(POLL_S, max(0.0, deadline - time.time())))
 
