@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from qprim.testing.emulator_process import EmulatorClient, emulator_process
 from qprim.testing.prefect_server import local_prefect_server
 from tests.support import Qprim, base_env
 
@@ -37,3 +38,10 @@ def qprim(tmp_path: Path, prefect_api_url: str) -> Qprim:
     work = tmp_path / "work"
     work.mkdir()
     return Qprim(env, work)
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorClient]:
+    """The IBM Runtime emulator in its own process (`qprim emulator serve`)."""
+    with emulator_process("--seed", "1234") as client:
+        yield client

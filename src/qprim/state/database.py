@@ -203,7 +203,7 @@ def failure(exc: sa.exc.DBAPIError, where: str, url: sa.URL) -> QprimError:
         code = getattr(exc.orig, "sqlite_errorcode", None)
         hint = _SQLITE_HINTS.get(code, "") if isinstance(code, int) else ""
         return StateError(f"the journal {where} cannot be used ({reason}){hint}")
-    state = str(getattr(exc.orig, "sqlstate", None) or "")
+    state = str(getattr(exc.orig, "sqlstate", None) or "") or _connect_state(reason)
     if state.startswith("28"):
         return AuthError(f"the journal {where} refused the login ({reason}): check the URL")
     if state == "3D000":
@@ -213,6 +213,18 @@ def failure(exc: sa.exc.DBAPIError, where: str, url: sa.URL) -> QprimError:
             f"the journal {where} is unreachable ({reason}); {UNREACHABLE_HINT}"
         )
     return StateError(f"the journal {where} cannot be used ({reason})")
+
+
+# A refused connection carries no SQLSTATE in psycopg: the server's words tell which.
+_CONNECT_STATES = {
+    "password authentication failed": "28P01",
+    "no pg_hba.conf entry": "28000",
+    "does not exist": "3D000",
+}
+
+
+def _connect_state(reason: str) -> str:
+    return next((state for words, state in _CONNECT_STATES.items() if words in reason), "")
 
 
 def _scrub(text: str, url: sa.URL) -> str:
