@@ -4,7 +4,7 @@ Why blocks: the IBM Quantum token then lives in Prefect's store as a secret (a p
 `SecretStr`), never in a workload, a flag of `qprim run`, a task parameter or a log.
 `prefect block register -m qprim.flows.blocks` registers both types for the Prefect UI.
 
-One name space: qprim treats a NAME as unique across both kinds, because a workload only
+One name space: qprim treats a NAME as unique across its kinds, because a workload only
 says `block: NAME`.
 
 Masking: no character of a token is ever shown. `show_block`/`list_blocks` read documents
