@@ -108,6 +108,8 @@ def test_six_runs_on_two_machines_make_one_aer_job_simulated_once(team: Team) ->
     assert all(run["counts"] == runs[0]["counts"] for run in runs)
     # nothing of it lives on either machine: both only know the shared journal and store
     assert not list(team.a.home.glob("aer-jobs/*")) and not list(team.b.home.glob("aer-jobs/*"))
+    # and Prefect keeps each fetch task's own result in the same store
+    assert len(list(team.shared.glob("prefect-results/fetch-*"))) == 6
     claims = submit_seconds(team.api, runs)
     print(f"\nAer, 6 claimers on 2 machines: 1 job; submit task seconds {claims}")
 
@@ -220,7 +222,9 @@ def test_a_deployment_runs_on_a_worker_elsewhere_and_every_machine_sees_its_jobs
         "blocks", "create", "team", "crew", "--journal-url-env", "QPRIM_TEST_JOURNAL_URL",
         "--results", team.a.env["QPRIM_RESULTS"], "--overwrite",
     )  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    shown = team.a.run("blocks", "show", "crew")
+    assert made.returncode == 0 and shown.returncode == 0, made.stderr + shown.stderr
+    assert secret_free(made.stdout + made.stderr + shown.stdout + shown.stderr)
     team.a.env["QPRIM_TEST_IBM_TOKEN"] = TOKEN
     block = create_block(team.a, emulator, "emu", "QPRIM_TEST_IBM_TOKEN")
     ibm_workload = IBM(team.a, emulator, block).workload("bell-deployed")

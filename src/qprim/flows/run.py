@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 FETCH_RETRIES = 4
 HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
+# where Prefect keeps each fetch task run's own result in a shared storage block
+PREFECT_RESULT_KEY = "prefect-results/fetch-{task_run.id}"
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,14 @@ class TaskSteps:
     def collect(self, submitted: Submitted) -> Collected:
         named = fetch_task.with_options(task_run_name=f"fetch {submitted.label}")
         if self.result_storage is not None:
-            named = named.with_options(result_storage=self.result_storage, persist_result=True)
+            # a key of its own per task run (a shared key would be read back as a cache
+            # hit); Prefect persists under a given key only without a cache policy
+            named = named.with_options(
+                result_storage=self.result_storage,
+                result_storage_key=PREFECT_RESULT_KEY,
+                persist_result=True,
+                cache_policy=None,
+            )
         return named(submitted)
 
 
