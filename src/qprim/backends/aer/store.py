@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from qprim.backends.base import JobStatus
+from qprim.errors import StateError
 from qprim.state.storage import ObjectStorage
 
 PREFIX = "aer-jobs"
@@ -83,7 +84,15 @@ class AerJobStore:
         if "/" in job_id or job_id.startswith("."):
             return None
         raw = self.storage.read(self._key(job_id, "job.json"))
-        return None if raw is None else StoredJob(job_id, json.loads(raw))
+        if raw is None:
+            return None
+        try:
+            return StoredJob(job_id, json.loads(raw))
+        except ValueError as exc:
+            raise StateError(
+                f"Aer job {job_id} in {self.describe()} is damaged ({exc}); its work is "
+                "submitted again by the next run with --refresh"
+            ) from None
 
     def find(self, token: str) -> StoredJob | None:
         """The job created for `token` (a tag), if any."""
