@@ -33,7 +33,6 @@ class StateSettings:
 
     journal_url: str | None = field(default=None, repr=False)  # may hold a password
     results: str | None = None  # a storage block, TYPE/NAME
-    team: str | None = None  # the team block these came from, if any
 
     @property
     def shared(self) -> bool:
@@ -54,7 +53,7 @@ def settings(team: str | None = None) -> StateSettings:
         config = load_team_config(team)
         journal_url = journal_url or config.journal_url.get_secret_value()
         results = results or config.results
-    return StateSettings(journal_url, results, team)
+    return StateSettings(journal_url, results)
 
 
 def journal(state: StateSettings | None = None) -> Journal:
@@ -117,7 +116,7 @@ def copy_local_state(to: str | None = None) -> dict[str, object]:
         )
     local = Journal()
     target = Journal(url=target_url)
-    if not target.is_local and local.where == target.where:
+    if target.url == local.url:
         raise InputError("the journal to copy into is this machine's own")
     copied = local.copy_into(target)
     objects = 0
