@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from qprim.testing.emulator_process import EmulatorClient, emulator_process
 from qprim.testing.prefect_server import local_prefect_server
 from tests.support import Qprim, base_env, kill_processes, qprim_processes
 
@@ -66,3 +67,10 @@ def managed(tmp_path: Path) -> Iterator[Qprim]:
     yield qprim
     qprim.run("server", "stop", timeout=120)
     kill_processes(list(qprim_processes(qprim.home)))
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorClient]:
+    """The IBM Runtime emulator in its own process (`qprim emulator serve`)."""
+    with emulator_process("--seed", "1234") as client:
+        yield client

@@ -36,15 +36,23 @@ from qprim.workload import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from qprim.backends import Backend, Backends
     from qprim.backends.aer.execute import AerRunner
     from qprim.backends.aer.store import AerJobStore
     from qprim.backends.ibm import IBMAccount
     from qprim.engine import Collected, Engine, FaultPoint, Outcome
+    from qprim.flows.run import RunCommand
     from qprim.plan.jobs import WorkloadPlan
     from qprim.report.record import FlowRunRef
     from qprim.state.journal import Journal, Submission
+    from qprim.stores import Stores
     from qprim.workload.types import BackendSpec, Workload
+
+    # how a command's flow run is made: a new one (the CLI), or the one already running
+    # (a deployment's)
+    Execute = Callable[[RunCommand], list["WorkloadRun"]]
 
 log = logging.getLogger("qprim")
 WORKLOAD_SUFFIXES = (".yaml", ".yml")
@@ -98,9 +106,16 @@ def deadline_after(timeout: float | None) -> float | None:
     return None if timeout is None else time.time() + timeout
 
 
-def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRun]:
-    """Run every workload of `request`; one result per input, in input order."""
-    from qprim.state.journal import Journal
+def run(
+    request: RunRequest,
+    fault: FaultPoint | None = None,
+    *,
+    team: str | None = None,
+    execute: Execute | None = None,
+) -> list[WorkloadRun]:
+    """Run every workload of `request`; one result per input, in input order. `team` names
+    the team block that says where the state is (else this machine's settings)."""
+    from qprim.stores import open_stores, settings
 
     started = time.monotonic()
     deadline = deadline_after(request.timeout)
@@ -109,7 +124,8 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
     for folder in outs.values():
         runs.check_destination(folder)
     ended: dict[Path, WorkloadRun] = {}
-    journal = Journal()
+    stores = open_stores(settings(team))
+    journal = stores.journal
     accounts: dict[str | None, IBMAccount] = {}
     plans: dict[Path, WorkloadPlan] = {}
     for path in paths:
@@ -117,7 +133,7 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
             plans[path] = _plan(path, request.flags, accounts)
         except Exception as exc:
             ended[path] = _failed(path, exc, started)
-    backends = _backends(list(plans.values()), journal, accounts, deadline, request.refresh)
+    backends = _backends(list(plans.values()), stores, accounts, deadline, request.refresh)
     try:
         for path, plan in list(plans.items()):
             try:
@@ -128,8 +144,11 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
         if plans:
             _use_prefect()
 
-            engine = _engine(journal, backends, request, deadline, fault)
-            for workload_run in _run_flow(list(plans.values()), engine, outs, started, paths):
+            engine = _engine(stores, backends, request, deadline, fault)
+            done = _run_flow(
+                list(plans.values()), engine, outs, started, paths, execute, stores.settings.results
+            )
+            for workload_run in done:
                 ended[workload_run.source] = workload_run
     finally:
         backends.aer_runner.close()
@@ -142,6 +161,8 @@ def _run_flow(
     outs: dict[Path, Path | None],
     started: float,
     paths: list[Path],
+    execute: Execute | None,
+    result_storage: str | None,
 ) -> list[WorkloadRun]:
     """The engine, inside one Prefect flow run. If the Prefect server goes away, what was
     finished stays finished (its run folder is saved), and every other workload ends with
@@ -162,10 +183,11 @@ def _run_flow(
         finish=finish,
         name=_command_name(plans, paths),
         tags=tuple(dict.fromkeys(tag for plan in plans for tag in plan.workload.tags)),
+        result_storage=result_storage,
     )
     try:
         check_prefect_api()
-        return run_command(command)
+        return (execute or run_command)(command)
     except Exception as exc:
         if not is_prefect_unreachable(exc) and not isinstance(exc, ServiceUnavailable):
             raise
@@ -199,13 +221,19 @@ def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> Ser
 def check(path: Path, flags: CircuitFileFlags | None = None) -> WorkloadPlan:
     """`qprim validate`: load, complete from the block, plan and check against the backend,
     submitting nothing."""
+    from functools import partial
+
     from qprim.backends import Backends
     from qprim.backends.aer.execute import InProcess
     from qprim.backends.aer.store import AerJobStore
+    from qprim.state.locks import file_lock
+    from qprim.state.storage import LocalStorage
 
     accounts: dict[str | None, IBMAccount] = {}
     plan = _plan(path, flags, accounts)
-    backends = Backends(AerJobStore(qprim_home() / "aer-jobs"), InProcess(), accounts)
+    # the device's facts only: nothing is submitted, nothing written
+    aer_store = AerJobStore(LocalStorage(qprim_home()), partial(file_lock, qprim_home() / "locks"))
+    backends = Backends(aer_store, InProcess(), accounts)
     _check_fits(plan.workload, backends(plan.workload.backend))
     return plan
 
@@ -279,23 +307,22 @@ def _check_fits(w: Workload, backend: Backend) -> None:
 
 def _backends(
     plans: list[WorkloadPlan],
-    journal: Journal,
+    stores: Stores,
     accounts: dict[str | None, IBMAccount],
     deadline: float | None,
     refresh: bool,
 ) -> Backends:
     from qprim.backends import Backends
-    from qprim.backends.aer.store import AerJobStore
 
     unfinished = [
         job
         for plan in plans
         if plan.workload.backend.kind == "aer"
         for job in plan.jobs
-        if refresh or not _has_result(journal.latest(job.digest))
+        if refresh or not _has_result(stores.journal.latest(job.digest))
     ]
     return Backends(
-        aer_store=AerJobStore(qprim_home() / "aer-jobs"),
+        aer_store=stores.aer,
         aer_runner=_aer_runner(len(unfinished)),
         accounts=accounts,
         deadline=deadline,
@@ -326,7 +353,7 @@ def _aer_runner(jobs: int) -> AerRunner:
 
 
 def _engine(
-    journal: Journal,
+    stores: Stores,
     backends: Backends,
     request: RunRequest,
     deadline: float | None,
@@ -335,16 +362,15 @@ def _engine(
     from qprim.engine import Engine
     from qprim.engine.core import pause_from_environment
     from qprim.flows.run import log_event
-    from qprim.state.results import ResultStore
 
     def events(event: object) -> None:
         request.events(event)  # type: ignore[arg-type]
         log_event(event)  # type: ignore[arg-type]
 
     return Engine(
-        journal,
+        stores.journal,
         backends,
-        ResultStore(),
+        stores.results,
         events=events,
         fault=fault or pause_from_environment(),
         deadline=deadline,
@@ -431,29 +457,26 @@ def fetch(
     """Fetch a job by id, in any process: the journal says where it ran (or `block` does)."""
     from qprim.backends import Backends
     from qprim.backends.aer.execute import InProcess
-    from qprim.backends.aer.store import AerJobStore
     from qprim.engine import Engine, Submitted
-    from qprim.state.journal import Journal
-    from qprim.state.results import ResultStore
+    from qprim.stores import open_stores
 
     folder = out or runs.RUNS_DIR / f"fetch-{job_id}"
     runs.check_destination(folder)
-    journal = Journal()
-    row = journal.by_job_id(job_id)
-    aer_store = AerJobStore(qprim_home() / "aer-jobs")
+    stores = open_stores()
+    row = stores.journal.by_job_id(job_id)
     accounts: dict[str | None, IBMAccount] = {}
-    spec = _backend_of(job_id, row, block, aer_store, accounts)
+    spec = _backend_of(job_id, row, block, stores.aer, accounts)
     _use_prefect()
     from qprim.flows.run import FetchCommand, fetch_command, log_event
 
     deadline = deadline_after(timeout)
-    backends = Backends(aer_store, InProcess(), accounts, deadline, _ibm_call_timeout())
+    backends = Backends(stores.aer, InProcess(), accounts, deadline, _ibm_call_timeout())
 
     def both(event: object) -> None:
         events(event)  # type: ignore[arg-type]
         log_event(event)  # type: ignore[arg-type]
 
-    engine = Engine(journal, backends, ResultStore(), events=both, deadline=deadline)
+    engine = Engine(stores.journal, backends, stores.results, events=both, deadline=deadline)
     submitted = Submitted(
         digest=row.digest if row else "",
         label=job_id,
@@ -477,7 +500,7 @@ def fetch(
         publish(saved)
         return saved
 
-    return fetch_command(FetchCommand(submitted, engine, finish))
+    return fetch_command(FetchCommand(submitted, engine, finish, stores.settings.results))
 
 
 def _backend_of(
@@ -506,6 +529,6 @@ def _backend_of(
     if job is not None:
         return BackendSpec(kind="aer", name=job.header["backend"], noise=job.header["noise"])
     raise InputError(
-        f"unknown job {job_id!r}: it is not in this machine's journal or Aer job store; "
+        f"unknown job {job_id!r}: it is not in the journal or the Aer job store; "
         "for an IBM job submitted elsewhere, name the credentials with --block NAME"
     )

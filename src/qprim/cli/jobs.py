@@ -47,9 +47,9 @@ def jobs(
     from dataclasses import asdict
 
     from qprim.cli.render import journal_table, stderr_console
-    from qprim.state.journal import Journal
+    from qprim.stores import journal as open_journal
 
-    submissions = Journal().recent(limit)
+    submissions = open_journal().recent(limit)
     if json_out:
         print_json([asdict(sub) for sub in submissions])
     else:

@@ -17,6 +17,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -27,20 +28,29 @@ POLL_S = 0.2
 
 
 @contextlib.contextmanager
-def exclusive(path: Path, deadline: float | None = None, what: str = "this work") -> Iterator[None]:
+def exclusive(
+    path: Path, deadline: float | None = None, what: str = "submitting this work"
+) -> Iterator[None]:
     """Hold the lock at `path`; DeadlineError (naming the holder) if not ours by `deadline`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         if not _acquire(handle, deadline, fcntl.LOCK_EX):
             raise DeadlineError(
-                f"gave up waiting for {holder(path)} to finish submitting {what} "
-                "(--timeout reached)"
+                f"gave up waiting for {holder(path)} to finish {what} (--timeout reached)"
             )
         try:
             _write_holder(handle)
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def file_lock(
+    folder: Path, key: str, deadline: float | None = None, what: str = "submitting this work"
+) -> AbstractContextManager[None]:
+    """The lock named `key` (a digest, `aer-run:JOB`) among the lock files in `folder`."""
+    name = key.removeprefix("sha256:").replace(":", "-")
+    return exclusive(folder / f"{name}.lock", deadline, what)
 
 
 def shared(path: Path, deadline: float) -> IO[str] | None:

@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,8 +29,11 @@ def server_env(prefect_home: Path) -> dict[str, str]:
 
 
 @contextmanager
-def local_prefect_server(home: Path, timeout: float = 300) -> Iterator[str]:
-    """Run `prefect server start` with its state in `home`; yield its API URL."""
+def local_prefect_server(
+    home: Path, timeout: float = 300, env: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """Run `prefect server start` with its state in `home` (and `env`'s settings, e.g.
+    `PREFECT_API_DATABASE_CONNECTION_URL` for a server on PostgreSQL); yield its API URL."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = home / "server.log"
@@ -49,7 +52,7 @@ def local_prefect_server(home: Path, timeout: float = 300) -> Iterator[str]:
                 "--no-ui",
                 "--analytics-off",
             ],
-            env=server_env(home),
+            env={**server_env(home), **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )

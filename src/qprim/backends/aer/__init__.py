@@ -2,7 +2,9 @@
 
 Jobs live in the durable `AerJobStore`; a job runs when its result is first asked for,
 in whichever process asks (through an `AerRunner`: in-process or a worker pool), so a
-result survives the process that submitted the job.
+result survives the process that submitted the job. The submission's first tag (the
+attempt's tag) is the job's client token: submitting the same attempt again, from a
+retry or another machine, returns the job it already made.
 """
 
 from __future__ import annotations
@@ -95,7 +97,8 @@ class AerBackend:
             },
             "tags": list(request.tags),
         }
-        return self.store.create(header, codec.encode(request.pubs)).job_id
+        token = request.tags[0] if request.tags else None
+        return self.store.create(header, codec.encode(request.pubs), token).job_id
 
     def status(self, job_id: str) -> JobStatus:
         return JobStatus(self.store.state(self._job(job_id))["status"])
@@ -119,11 +122,10 @@ class AerBackend:
         return JobMetrics(job.header["created"], state.get("started"), state.get("finished"))
 
     def find_by_tag(self, tag: str) -> list[FoundJob]:
-        return [
-            FoundJob(job.job_id, JobStatus(self.store.state(job)["status"]), job.header["created"])
-            for job in self.store.jobs()
-            if tag in job.tags and job.header["backend"] == self.name
-        ]
+        job = self.store.find(tag)
+        if job is None or job.header["backend"] != self.name:
+            return []
+        return [FoundJob(job.job_id, self.status(job.job_id), job.header["created"])]
 
     def cancel(self, job_id: str) -> None:
         """Cancel a job nobody has started running yet."""
@@ -141,5 +143,5 @@ class AerBackend:
     def _job(self, job_id: str) -> StoredJob:
         job = self.store.get(job_id)
         if job is None:
-            raise InputError(f"no Aer job {job_id!r} in {self.store.root}")
+            raise InputError(f"no Aer job {job_id!r} in {self.store.describe()}")
         return job
