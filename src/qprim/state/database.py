@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import os
 import socket
+import sqlite3
 import time
 from functools import cache
 from typing import Any
@@ -36,6 +37,7 @@ from qprim.errors import AuthError, DeadlineError, QprimError, ServiceUnavailabl
 
 POLL_S = 0.1
 CONNECT_TIMEOUT_S = 10
+SQLITE_WAIT_S = 60  # for another process's write transaction (they last milliseconds)
 
 
 def masked(url: str | sa.URL) -> str:
@@ -93,18 +95,28 @@ def engine_for(url: str) -> sa.Engine:
 
 def _sqlite(url: sa.URL) -> sa.Engine:
     """Every transaction takes SQLite's write lock at BEGIN (IMMEDIATE)."""
-    engine = sa.create_engine(url, connect_args={"timeout": 60})
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_WAIT_S})
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # qprim emits BEGIN itself, below
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def use_wal(path: str) -> None:
+    """Put the SQLite file in WAL mode (readers never wait for a writer): a property of the
+    file, set once, by the process that makes it or upgrades it from qprim 0.1."""
+    try:
+        with contextlib.closing(sqlite3.connect(path, timeout=SQLITE_WAIT_S)) as connection:
+            if connection.execute("PRAGMA journal_mode").fetchall() != [("wal",)]:
+                connection.execute("PRAGMA journal_mode=WAL").fetchall()
+    except sqlite3.Error as exc:  # the same reading as any other journal failure
+        raise sa.exc.DBAPIError("PRAGMA journal_mode=WAL", None, exc) from exc
 
 
 def lock_number(key: str) -> int:
@@ -183,12 +195,13 @@ _DAMAGED = (
     "; it is damaged: move it aside, a new one is made, and jobs already submitted are "
     "found again by their tags"
 )
+UNWRITABLE = "; its folder cannot be written: set QPRIM_HOME to a writable folder"
 _SQLITE_HINTS = {
     11: _DAMAGED,  # SQLITE_CORRUPT
     26: _DAMAGED,  # SQLITE_NOTADB
     13: "; the disk is full: make room and run again",  # SQLITE_FULL
     8: "; its folder is read-only: set QPRIM_HOME to a writable folder",  # SQLITE_READONLY
-    14: "; its folder cannot be written: set QPRIM_HOME to a writable folder",  # CANTOPEN
+    14: UNWRITABLE,  # SQLITE_CANTOPEN
 }
 UNREACHABLE_HINT = (
     "nothing more was submitted. Run the same command again when it answers: what was "

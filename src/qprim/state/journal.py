@@ -22,6 +22,7 @@ by qprim 0.1.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
@@ -35,9 +36,10 @@ import sqlalchemy as sa
 from qprim.errors import StateError
 from qprim.files import qprim_home
 from qprim.state import database
-from qprim.state.locks import file_lock
+from qprim.state.locks import exclusive, file_lock
 
 SCHEMA_VERSION = 3
+OPEN_WAIT_S = 60  # another process making the SQLite file takes well under a second
 metadata = sa.MetaData()
 
 submissions = sa.Table(
@@ -455,7 +457,22 @@ def _latest_group(db: sa.Connection, key: str) -> Group | None:
 def _opened(url: str) -> sa.Engine:
     """The database at `url`, its schema brought up to SCHEMA_VERSION (once per process)."""
     engine = database.engine_for(url)
-    _migrate(engine)
+    if database.is_postgres(engine):
+        _migrate(engine)  # serialised by an advisory lock inside
+        return engine
+    path = str(engine.url.database)
+    # One process on the machine at a time makes or upgrades the file: processes starting
+    # together on a new file would otherwise meet SQLite halfway through its switch to
+    # WAL, which it refuses at once ("database is locked"), without waiting.
+    try:
+        opening = exclusive(Path(path + ".lock"), time.time() + OPEN_WAIT_S, "creating it")
+        with opening:
+            database.use_wal(path)
+            _migrate(engine)
+    except OSError as exc:
+        raise StateError(
+            f"the journal {path} cannot be used ({exc.strerror}){database.UNWRITABLE}"
+        ) from None
     return engine
 
 
