@@ -1,12 +1,19 @@
 """What qprim costs on top of plain Qiskit, measured side by side in one run.
 
-Times, as whole processes (imports included, as a user waits for them):
-  1. a plain Python script running the Bell circuit with qiskit_aer's SamplerV2;
-  2. `qprim run examples/workloads/bell.yaml`, first run and cached rerun, on the
-     embedded default (a temporary Prefect server per process);
-  3. the same with a running local Prefect server (PREFECT_API_URL set).
-and `qprim --help`. Each is run REPEATS times, interleaved, and the median is kept;
-ratios are against the plain script measured in the same run.
+Whole processes, imports included, as a user waits for them; each measured REPEATS
+times, interleaved, median kept; every ratio is between two numbers of this same run:
+
+  - a plain script running the Bell circuit with qiskit_aer's SamplerV2;
+  - `qprim run bell.yaml` with qprim's local server already running: a first run
+    (`--refresh`: new work, transpiled and simulated) and a cached rerun;
+  - the first run of a new home (new QPRIM_HOME and PREFECT_HOME: the server starts on a
+    new database) and the second run of that home (the server kept);
+  - the same two with QPRIM_SERVER=temporary (Prefect's temporary server per command);
+  - prefect-qiskit's own Aer example (the first Python example of its README, read from
+    the installed package) on the same running server, when prefect-qiskit is installed
+    (`pip install prefect-qiskit==0.2.1`);
+  - `qprim run examples/workloads/` against running the same workloads one by one;
+  - `qprim --help` against `python -c "import typer, rich"`.
 
     python bench/overhead.py [--repeats N]
 """
@@ -14,20 +21,26 @@ ratios are against the plain script measured in the same run.
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from qprim.testing.prefect_server import local_prefect_server, server_env
+from qprim.testing.prefect_server import server_env
 
 REPO = Path(__file__).resolve().parents[1]
-BELL = REPO / "examples" / "workloads" / "bell.yaml"
+EXAMPLES = REPO / "examples" / "workloads"
+BELL = EXAMPLES / "bell.yaml"
+QPRIM = [sys.executable, "-m", "qprim"]
 PLAIN = """
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
@@ -37,68 +50,144 @@ bell = QuantumCircuit(2); bell.h(0); bell.cx(0, 1); bell.measure_all()
 isa = generate_preset_pass_manager(1, target=AerSimulator().target).run(bell)
 print(SamplerV2(seed=1234).run([(isa, None, 4000)]).result()[0].data.meas.get_counts())
 """
+# (label, target ratio, numerator, denominator)
+TARGETS = [
+    ("first run, server running vs prefect-qiskit", 0.75, "first run", "prefect-qiskit"),
+    ("first run, server running vs plain script", 1.8, "first run", "plain script"),
+    ("cached rerun vs first run", 0.6, "cached rerun", "first run"),
+    ("new home, second run vs temporary server", 0.35, "new home, 2nd", "temporary, 2nd"),
+    ("each further folder workload vs one run", 0.25, "folder, per further", "first run"),
+    ("qprim --help vs import typer, rich", 2.5, "qprim --help", "import typer, rich"),
+]
 
 
-def clean_env(work: Path, **extra: str) -> dict[str, str]:
-    return {**server_env(work / "prefect"), "QPRIM_HOME": str(work / "qprim"), **extra}
+def prefect_qiskit_example() -> str | None:
+    """The first Python example in prefect-qiskit's README, from the installed package."""
+    try:
+        readme = metadata.metadata("prefect-qiskit").get_payload()  # type: ignore[attr-defined]
+    except metadata.PackageNotFoundError:
+        return None
+    found = re.search(r"```python\n(.*?)```", str(readme), re.DOTALL)
+    return found.group(1) if found else None
 
 
-def timed(args: list[str], env: dict[str, str], cwd: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(args, env=env, cwd=cwd, check=True, capture_output=True)
-    return time.perf_counter() - start
+class Bench:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.samples: dict[str, list[float]] = {}
+        self.homes = 0
+
+    def home(self, **extra: str) -> dict[str, str]:
+        """A new QPRIM_HOME and PREFECT_HOME: a first day."""
+        self.homes += 1
+        where = self.root / f"home{self.homes}"
+        return {
+            **server_env(where / "prefect"),
+            "QPRIM_HOME": str(where / "qprim"),
+            **extra,
+        }
+
+    def time(self, label: str, args: list[str], env: dict[str, str]) -> float:
+        start = time.perf_counter()
+        done = subprocess.run(args, env=env, cwd=self.root, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"{label}: exit {done.returncode}\n{done.stderr[-2000:]}")
+        self.samples.setdefault(label, []).append(elapsed)
+        return elapsed
+
+    def median(self, label: str) -> float:
+        return statistics.median(self.samples[label])
 
 
-def measure(repeats: int) -> dict[str, list[float]]:
-    qprim = [sys.executable, "-m", "qprim"]
-    samples: dict[str, list[float]] = {}
+def measure(repeats: int) -> Bench:
+    example = prefect_qiskit_example()
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        with local_prefect_server(root / "server") as url:
-            # warm the temporary server's database once, as a user's second day would
-            timed([*qprim, "run", str(BELL), "--out", "warm"], clean_env(root / "shared"), root)
+        bench = Bench(Path(tmp))
+        running = bench.home()  # its local server stays up for the "server running" rows
+        subprocess.run([*QPRIM, "server", "start"], env=running, check=True, capture_output=True)
+        status = subprocess.run(
+            [*QPRIM, "server", "status", "--json"], env=running, capture_output=True, text=True
+        )
+        api_url = json.loads(status.stdout)["url"]
+        bench.time("warm-up", [*QPRIM, "run", str(BELL)], running)
+        workloads = sorted(EXAMPLES.glob("*.yaml"))
+        try:
             for repeat in range(repeats):
+                run_once(bench, repeat, running, api_url, example, workloads)
+        finally:
+            subprocess.run([*QPRIM, "server", "stop"], env=running, capture_output=True)
+    return bench
 
-                def add(label: str, args: list[str], env: dict[str, str]) -> None:
-                    samples.setdefault(label, []).append(timed(args, env, root))
 
-                add("plain SamplerV2 script", [sys.executable, "-c", PLAIN], clean_env(root))
-                add("qprim --help", [*qprim, "--help"], clean_env(root))
-                for mode, extra in (
-                    ("temporary server", {}),
-                    ("running server", {"PREFECT_API_URL": url}),
-                ):
-                    work = root / f"{mode}-{repeat}"
-                    env = clean_env(
-                        root / "shared",
-                        QPRIM_HOME=str(work / "qprim"),
-                        PREFECT_LOCAL_STORAGE_PATH=str(work / "storage"),
-                        **extra,
-                    )
-                    run = [*qprim, "run", str(BELL)]
-                    add(f"qprim run, first run, {mode}", [*run, "--out", f"{work}/a"], env)
-                    add(f"qprim run, cached rerun, {mode}", [*run, "--out", f"{work}/b"], env)
-    return samples
+def run_once(
+    bench: Bench,
+    repeat: int,
+    running: dict[str, str],
+    api_url: str,
+    example: str | None,
+    workloads: list[Path],
+) -> None:
+    out = str(bench.root / f"out{repeat}")
+    bench.time("plain script", [sys.executable, "-c", PLAIN], running)
+    bench.time("import typer, rich", [sys.executable, "-c", "import typer, rich"], running)
+    bench.time("qprim --help", [*QPRIM, "--help"], running)
+    bell = [*QPRIM, "run", str(BELL)]
+    bench.time("first run", [*bell, "--refresh", "--out", f"{out}/a"], running)
+    bench.time("cached rerun", [*bell, "--out", f"{out}/b"], running)
+    folder = bench.time("folder", [*QPRIM, "run", str(EXAMPLES), "--refresh"], running)
+    one_by_one = sum(
+        bench.time(f"one by one: {w.stem}", [*QPRIM, "run", str(w), "--refresh"], running)
+        for w in workloads
+    )
+    bench.samples.setdefault("one by one", []).append(one_by_one)
+    first = bench.samples["first run"][-1]
+    bench.samples.setdefault("folder, per further", []).append(
+        (folder - first) / (len(workloads) - 1)
+    )
+    new_home = bench.home()
+    bench.time("new home, 1st (starts the server)", [*bell, "--out", f"{out}/c"], new_home)
+    bench.time("new home, 2nd", [*bell, "--refresh", "--out", f"{out}/d"], new_home)
+    subprocess.run([*QPRIM, "server", "stop"], env=new_home, capture_output=True)
+    temporary = bench.home(QPRIM_SERVER="temporary")
+    bench.time("temporary, 1st (new database)", [*bell, "--out", f"{out}/e"], temporary)
+    bench.time("temporary, 2nd", [*bell, "--refresh", "--out", f"{out}/f"], temporary)
+    if example is not None:
+        env = {**running, "PREFECT_API_URL": api_url}
+        bench.time("prefect-qiskit", [sys.executable, "-c", example], env)
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def report(bench: Bench) -> None:
+    console = Console()
+    plain = bench.median("plain script")
+    table = Table(title=f"Bell circuit, 4000 shots: median of {len(bench.samples['plain script'])}")
+    for header in ("what", "median s", "min s", "max s", "x plain script"):
+        table.add_column(header, justify="left" if header == "what" else "right")
+    for label, times in bench.samples.items():
+        if label == "warm-up" or label.startswith("one by one: "):
+            continue
+        median = statistics.median(times)
+        cells = [f"{median:.2f}", f"{min(times):.2f}", f"{max(times):.2f}"]
+        table.add_row(label, *cells, f"{median / plain:.2f}")
+    console.print(table)
+    targets = Table(title="targets (ratios of medians from this run)")
+    for header in ("ratio", "measured", "target", ""):
+        targets.add_column(header, justify="left" if header == "ratio" else "right")
+    for label, target, top, bottom in TARGETS:
+        if top not in bench.samples or bottom not in bench.samples:
+            targets.add_row(label, "-", f"<= {target}", "skipped: prefect-qiskit not installed")
+            continue
+        ratio = bench.median(top) / bench.median(bottom)
+        verdict = "[green]met[/]" if ratio <= target else "[red]missed[/]"
+        targets.add_row(label, f"{ratio:.2f}", f"<= {target}", verdict)
+    console.print(targets)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    samples = measure(parser.parse_args().repeats)
-    baseline = statistics.median(samples["plain SamplerV2 script"])
-    table = Table(title=f"Bell circuit, 4000 shots: median of {len(samples[next(iter(samples))])}")
-    for header in ("what", "median s", "min s", "max s", "x plain script"):
-        table.add_column(header, justify="left" if header == "what" else "right")
-    for label, times in samples.items():
-        median = statistics.median(times)
-        table.add_row(
-            label,
-            f"{median:.2f}",
-            f"{min(times):.2f}",
-            f"{max(times):.2f}",
-            f"{median / baseline:.1f}",
-        )
-    Console().print(table)
+    report(measure(parser.parse_args().repeats))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Shared test fixtures: a real Prefect server for the session, isolated qprim state per test.
 
 Tests run `qprim` as a real subprocess (exit codes, stderr, SIGKILL) against a real
-Prefect server started once here: that is the "running local server" fast path. The
-embedded default (a temporary server per process) has its own test.
+Prefect server started once here (`PREFECT_API_URL`): the fast path. The server qprim
+keeps by itself when PREFECT_API_URL is unset (`managed`) and Prefect's temporary server
+(`QPRIM_SERVER=temporary`) have tests of their own; no managed server outlives its test.
 """
 
 from __future__ import annotations
@@ -12,10 +13,22 @@ from pathlib import Path
 
 import pytest
 
+from qprim.testing.emulator_process import EmulatorClient, emulator_process
 from qprim.testing.prefect_server import local_prefect_server
-from tests.support import Qprim, base_env
+from tests.support import Qprim, base_env, kill_processes, qprim_processes
 
 pytest_plugins = ["qprim.testing.pytest_plugin"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_managed_server_outlives_the_session(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Whatever a test's `qprim` left running is killed, and reported as a failure."""
+    yield
+    left = qprim_processes(tmp_path_factory.getbasetemp())
+    kill_processes(list(left))
+    assert not left, f"tests left qprim's processes running: {left}"
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +50,27 @@ def qprim(tmp_path: Path, prefect_api_url: str) -> Qprim:
     work = tmp_path / "work"
     work.mkdir()
     return Qprim(env, work)
+
+
+@pytest.fixture
+def managed(tmp_path: Path) -> Iterator[Qprim]:
+    """`qprim` with no PREFECT_API_URL: it starts and uses the Prefect server it keeps, with
+    this test's own QPRIM_HOME and PREFECT_HOME. Stopped at the end, leftovers killed."""
+    env = base_env(tmp_path / "prefect-home")
+    env.update(
+        PREFECT_LOCAL_STORAGE_PATH=str(tmp_path / "prefect-storage"),
+        QPRIM_HOME=str(tmp_path / "qprim-home"),
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    qprim = Qprim(env, work)
+    yield qprim
+    qprim.run("server", "stop", timeout=120)
+    kill_processes(list(qprim_processes(qprim.home)))
+
+
+@pytest.fixture
+def emulator() -> Iterator[EmulatorClient]:
+    """The IBM Runtime emulator in its own process (`qprim emulator serve`)."""
+    with emulator_process("--seed", "1234") as client:
+        yield client

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -11,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from qprim.flows.server import command_line
 from qprim.testing.prefect_server import server_env
 
 if TYPE_CHECKING:
@@ -23,6 +28,39 @@ CORPUS = REPO.parent / "shared" / "corpus" / "qasmbench"
 
 def base_env(prefect_home: Path) -> dict[str, str]:
     return {**server_env(prefect_home), "COLUMNS": "200"}
+
+
+def qprim_processes(under: Path) -> dict[int, str]:
+    """pid -> command line of every live process whose QPRIM_HOME is `under` or inside
+    it: what a test's `qprim` commands left running (a managed server, its supervisor)."""
+    found: dict[int, str] = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        home = next(
+            (e[len(b"QPRIM_HOME=") :] for e in environ if e.startswith(b"QPRIM_HOME=")), None
+        )
+        command = command_line(int(proc.name))
+        if home is not None and command is not None:
+            path = Path(home.decode(errors="replace"))
+            if path == under or under in path.parents:
+                found[int(proc.name)] = command
+    return found
+
+
+def kill_processes(pids: list[int]) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def port_open(port: int) -> bool:
+    """Something accepts connections on loopback `port`."""
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @dataclass
@@ -86,6 +124,21 @@ class Qprim:
         """Every job in the durable Aer job store: what the 'backend' really received."""
         root = self.home / "aer-jobs"
         return [json.loads(p.read_text()) for p in sorted(root.glob("*/job.json"))]
+
+    def submissions(self) -> int:
+        return journal_submissions(self.home)
+
+
+def journal_submissions(home: Path) -> int:
+    """Rows in the journal's submissions table under QPRIM_HOME `home` (0: no journal)."""
+    db = home / "journal.sqlite"
+    if not db.exists():
+        return 0
+    with sqlite3.connect(db) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+        if "submissions" not in tables:
+            return 0
+        return connection.execute("SELECT count(*) FROM submissions").fetchone()[0]
 
 
 @dataclass

@@ -197,8 +197,8 @@ def test_the_token_is_stored_as_a_prefect_secret(qprim: Qprim, prefect_api_url: 
     # the Python API the IBM backend uses, in a process of its own like the CLI's
     script = f"""
 import json
-from qprim.flows.env import configure_prefect
-configure_prefect()
+from qprim.flows.env import use_prefect
+use_prefect()
 from qprim.flows.blocks import load_aer_config, load_ibm_config
 from qprim.errors import InputError
 config = load_ibm_config({name!r})

@@ -156,7 +156,7 @@ def test_jobs_in_a_pipe_are_tab_separated_lines_for_grep_and_cut(qprim: Qprim) -
     assert grepped[0].endswith("\tDONE")
 
 
-def test_cancel_a_queued_aer_job_and_the_rerun_submits_anew(qprim: Qprim, tmp_path: Path) -> None:
+def test_cancel_a_queued_aer_job_then_refresh_submits_anew(qprim: Qprim, tmp_path: Path) -> None:
     marker = tmp_path / "accepted"
     victim = qprim.popen("run", BELL, env={"QPRIM_FAULT_PAUSE": f"accepted:{marker}"})
     deadline = time.monotonic() + 120
@@ -183,8 +183,11 @@ def test_cancel_a_queued_aer_job_and_the_rerun_submits_anew(qprim: Qprim, tmp_pa
     again = qprim.run("cancel", queued["job_id"])
     assert again.returncode == 0 and "had already ended (CANCELLED)" in again.stderr
 
-    rerun = qprim.run_json("run", BELL, "--out", "rerun")  # a cancelled job is not adopted
-    assert rerun["jobs"][0]["job_id"] != queued["job_id"] and len(qprim.aer_jobs()) == 2
+    # the same work again: the job says it was cancelled, until --refresh asks for a new one
+    rerun = qprim.run("run", BELL, "--out", "rerun")
+    assert rerun.returncode == 3 and f"{queued['job_id']} was cancelled" in rerun.stderr
+    fresh = qprim.run_json("run", BELL, "--out", "fresh", "--refresh")
+    assert fresh["jobs"][0]["job_id"] != queued["job_id"] and len(qprim.aer_jobs()) == 2
 
 
 def test_shell_completion_is_offered_and_completes_commands_without_heavy_imports() -> None:

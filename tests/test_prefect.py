@@ -1,5 +1,6 @@
 """The run is a real Prefect flow: recorded with both tasks and its artifact; and it
-works on the embedded default (a temporary server) with nothing started by hand."""
+works on Prefect's temporary server (`QPRIM_SERVER=temporary`) with nothing started by
+hand. The default, the server qprim keeps, is tested in test_server.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import httpx
 
 from qprim import load_run
 from qprim.flows.env import DEFAULTS, configure_prefect
-from tests.support import EXAMPLES, Qprim
+from tests.support import EXAMPLES, Qprim, qprim_processes
 
 HEAVY = ("prefect", "qiskit", "qiskit_aer", "qiskit_ibm_runtime", "numpy")
 
@@ -51,10 +52,13 @@ def test_flow_run_tasks_and_job_metrics_artifact_are_recorded(
     assert described["digest"] == manifest["workload"]["digest"]
     assert described["backend"] == "aer:aer_simulator"
     assert "OPENQASM" not in str(flow_run["parameters"])
+    # PREFECT_API_URL wins: qprim kept no server of its own
+    assert not (qprim.home / "server").exists()
 
 
-def test_embedded_default_runs_on_a_temporary_server(qprim: Qprim) -> None:
+def test_qprim_server_temporary_runs_on_a_temporary_server(qprim: Qprim) -> None:
     env = {k: v for k, v in qprim.env.items() if k != "PREFECT_API_URL"}
+    env["QPRIM_SERVER"] = "temporary"
     done = subprocess.run(
         [sys.executable, "-m", "qprim", "run", str(EXAMPLES / "bell.yaml"), "--out", "out"],
         cwd=qprim.cwd,
@@ -68,6 +72,10 @@ def test_embedded_default_runs_on_a_temporary_server(qprim: Qprim) -> None:
     assert set(saved.result[0].data.c.get_counts()) == {"00", "11"}
     assert saved.record.flow_run is not None
     assert "Traceback" not in done.stderr
+    # nothing left running, nothing kept
+    assert "started a local Prefect server" not in done.stderr
+    assert not qprim_processes(qprim.home)
+    assert not (qprim.home / "server").exists()
 
 
 def test_help_imports_neither_prefect_nor_qiskit() -> None:

@@ -159,12 +159,16 @@ def test_a_damaged_stored_result_is_fetched_again_not_trusted(qprim: Qprim) -> N
 
 
 def test_one_damaged_aer_job_does_not_stop_other_work(qprim: Qprim, tmp_path: Path) -> None:
-    qprim.run_json("run", BELL, "--out", "a")
+    first = qprim.run_json("run", BELL, "--out", "a")
     (damaged,) = (qprim.home / "aer-jobs").glob("*/job.json")
     damaged.write_text("{not json")
     done = qprim.run("run", bell_with_shots(tmp_path, 300), "--out", "b")
+    asked = qprim.run("fetch", first["jobs"][0]["job_id"], "--out", "c")
     assert done.returncode == 0, done.stderr
-    assert "skipping damaged Aer job" in done.stderr
+    assert len(list((qprim.home / "aer-jobs").glob("*/job.json"))) == 2
+    # the damaged job itself, when asked for, is a clear error, not a traceback
+    assert asked.returncode == 4, asked.stderr
+    assert "is damaged" in asked.stderr and "Traceback" not in asked.stderr
 
 
 def test_a_damaged_journal_is_a_clear_configuration_error(qprim: Qprim) -> None:

@@ -17,7 +17,6 @@ from qprim.runner import backend_of, in_process_backends
 
 if TYPE_CHECKING:
     from qprim.backends.ibm import IBMAccount
-    from qprim.state.journal import Journal, Submission
     from qprim.workload.types import BackendSpec
 
 log = logging.getLogger("qprim")
@@ -51,13 +50,14 @@ def cancel(job_id: str, *, block: str | None = None) -> Cancellation:
     A job that already ended is left as it is (and its status recorded). Aer cancels only
     jobs no worker has started: a running Aer job is refused, as InputError."""
     from qprim.backends.base import JobStatus
-    from qprim.state.journal import Journal
+    from qprim.stores import open_stores
 
-    journal = Journal()
+    stores = open_stores()
+    journal = stores.journal
     row = journal.by_job_id(job_id)
     accounts: dict[str | None, IBMAccount] = {}
-    backends = in_process_backends(accounts)
-    spec = backend_of(job_id, row, block, backends.aer_store, accounts)
+    backends = in_process_backends(stores.aer, accounts)
+    spec = backend_of(job_id, row, block, stores.aer, accounts)
     backend = backends(spec)
     label = f"{spec.kind}:{spec.name}"
     before = backend.status(job_id)
@@ -76,22 +76,26 @@ def cancel(job_id: str, *, block: str | None = None) -> Cancellation:
     return Cancellation(job_id, label, before.value, after.value, requested=True)
 
 
-def refresh(submissions: list[Submission], journal: Journal) -> list[Refreshed]:
-    """Ask each job's backend for the status of every job not known to have ended, and
-    record it. A backend that cannot answer is reported and skipped, never fatal."""
+def refresh(limit: int) -> list[Refreshed]:
+    """Ask each job's backend for the status of every job of the newest `limit` not known
+    to have ended, and record it. A backend that cannot answer is reported and skipped,
+    never fatal."""
     from qprim.backends.base import JobStatus
+    from qprim.stores import open_stores
 
+    stores = open_stores()
+    journal = stores.journal
     accounts: dict[str | None, IBMAccount] = {}
-    backends = in_process_backends(accounts)
+    backends = in_process_backends(stores.aer, accounts)
     specs: dict[tuple[str, str, str | None], BackendSpec] = {}
     changed = []
-    for row in submissions:
+    for row in journal.recent(limit):
         if row.job_id is None or (row.status and JobStatus(row.status).final):
             continue
         try:
             key = (row.backend_kind, row.backend_name, row.block)
             if key not in specs:
-                specs[key] = backend_of(row.job_id, row, None, backends.aer_store, accounts)
+                specs[key] = backend_of(row.job_id, row, None, stores.aer, accounts)
             status = backends(specs[key]).status(row.job_id).value
         except QprimError as exc:
             log.warning("could not refresh job %s: %s", row.job_id, exc)

@@ -102,6 +102,13 @@ class StateError(AuthError):
     """qprim's own state cannot be used: a damaged journal, a read-only or full disk."""
 
 
+class ServerError(QprimError):
+    """The local Prefect server qprim keeps could not be started or stopped (its log says
+    why); the user can point PREFECT_API_URL elsewhere or set QPRIM_SERVER=temporary."""
+
+    exit_code = ExitCode.AUTH
+
+
 class WaitingError(QprimError):
     """qprim stopped waiting; every job already submitted keeps running at the backend."""
 

@@ -21,7 +21,6 @@ from qprim.runner import (
     in_process_backends,
     plan_for,
 )
-from qprim.state.journal import Journal
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from qprim.backends.ibm import IBMAccount
     from qprim.engine import Collected, Engine, Submitted
     from qprim.plan.jobs import JobSpec
+    from qprim.stores import Stores
     from qprim.workload.types import BackendSpec, Workload
 
 
@@ -57,13 +57,15 @@ class JobHandle:
 
 def submit(workload: Workload, *, refresh: bool = False, timeout: float | None = None) -> JobHandle:
     """Make (or find, if this work ran before) every job of `workload`; wait for none."""
+    from qprim.stores import open_stores
+
     accounts: dict[str | None, IBMAccount] = {}
     plan = plan_for(workload, accounts)
-    journal = Journal()
+    stores = open_stores()
     deadline = deadline_after(timeout)
-    backends = in_process_backends(accounts, deadline)
-    engine = _engine(journal, backends, deadline, refresh)
-    check_against_backend(plan, journal, backends, refresh)
+    backends = in_process_backends(stores.aer, accounts, deadline)
+    engine = _engine(stores, backends, deadline, refresh)
+    check_against_backend(plan, stores.journal, backends, refresh)
     outcome = engine.run([plan], _SubmitOnly(engine))
     raise_worst(plan, outcome)
     return JobHandle(
@@ -84,8 +86,11 @@ def collect(handle: JobHandle, *, timeout: float | None = None) -> PrimitiveResu
         from qprim.runner import from_block
 
         from_block(handle.backend, accounts)
+    from qprim.stores import open_stores
+
+    stores = open_stores()
     deadline = deadline_after(timeout)
-    engine = _engine(Journal(), in_process_backends(accounts, deadline), deadline, False)
+    engine = _engine(stores, in_process_backends(stores.aer, accounts, deadline), deadline, False)
     for job in handle.jobs:
         engine.collect(job)
     datas = [engine.payload(handle.backend.kind, job.job_id) for job in handle.jobs]
@@ -106,11 +111,15 @@ class _SubmitOnly:
         return None  # type: ignore[return-value]
 
 
-def _engine(journal: Journal, backends: Backends, deadline: float | None, refresh: bool) -> Engine:
+def _engine(stores: Stores, backends: Backends, deadline: float | None, refresh: bool) -> Engine:
     from qprim.engine import Engine
     from qprim.flows.run import log_event
-    from qprim.state.results import ResultStore
 
     return Engine(
-        journal, backends, ResultStore(), events=log_event, deadline=deadline, refresh=refresh
+        stores.journal,
+        backends,
+        stores.results,
+        events=log_event,
+        deadline=deadline,
+        refresh=refresh,
     )

@@ -32,19 +32,34 @@ from qprim.errors import (
 )
 from qprim.files import qprim_home
 from qprim.state import runs
-from qprim.workload import CircuitFileFlags, check_width, load_workload, workload_digest
+from qprim.workload import (
+    CircuitFileFlags,
+    WorkloadError,
+    check_operations,
+    check_width,
+    load_workload,
+    workload_digest,
+)
 from qprim.workload.types import Workload
 
 if TYPE_CHECKING:
-    from qprim.backends import Backends
+    from collections.abc import Callable
+
+    from qprim.backends import Backend, Backends
     from qprim.backends.aer.execute import AerRunner
     from qprim.backends.aer.store import AerJobStore
     from qprim.backends.ibm import IBMAccount
     from qprim.engine import Collected, Engine, FaultPoint, Outcome
+    from qprim.flows.run import RunCommand
     from qprim.plan.jobs import WorkloadPlan
     from qprim.report.record import FlowRunRef
     from qprim.state.journal import Journal, Submission
-    from qprim.workload.types import BackendSpec
+    from qprim.stores import Stores
+    from qprim.workload.types import BackendSpec, Workload
+
+    # how a command's flow run is made: a new one (the CLI), or the one already running
+    # (a deployment's)
+    Execute = Callable[[RunCommand], list["WorkloadRun"]]
 
 log = logging.getLogger("qprim")
 WORKLOAD_SUFFIXES = (".yaml", ".yml")
@@ -137,9 +152,16 @@ def deadline_after(timeout: float | None) -> float | None:
     return None if timeout is None else time.time() + timeout
 
 
-def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRun]:
-    """Run every workload of `request`; one result per input, in input order."""
-    from qprim.state.journal import Journal
+def run(
+    request: RunRequest,
+    fault: FaultPoint | None = None,
+    *,
+    team: str | None = None,
+    execute: Execute | None = None,
+) -> list[WorkloadRun]:
+    """Run every workload of `request`; one result per input, in input order. `team` names
+    the team block that says where the state is (else this machine's settings)."""
+    from qprim.stores import open_stores, settings
 
     started = time.monotonic()
     deadline = deadline_after(request.timeout)
@@ -149,7 +171,8 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
     for folder in outs.values():
         runs.check_destination(folder)
     ended: dict[Path, WorkloadRun] = {}
-    journal = Journal()
+    stores = open_stores(settings(team))
+    journal = stores.journal
     accounts: dict[str | None, IBMAccount] = {}
     plans: dict[Path, WorkloadPlan] = {}
     for path, source in sources.items():
@@ -158,7 +181,7 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
         except Exception as exc:
             name = source.name if isinstance(source, Workload) else None
             ended[path] = _failed(path, exc, started, name)
-    backends = _backends(list(plans.values()), journal, accounts, deadline, request.refresh)
+    backends = _backends(list(plans.values()), stores, accounts, deadline, request.refresh)
     try:
         for path, plan in list(plans.items()):
             try:
@@ -167,8 +190,13 @@ def run(request: RunRequest, fault: FaultPoint | None = None) -> list[WorkloadRu
                 ended[path] = _failed(path, exc, started, plan.workload.name)
                 del plans[path]
         if plans:
-            engine = _engine(journal, backends, request, deadline, fault)
-            for workload_run in _run_flow(list(plans.values()), engine, outs, started, paths):
+            _use_prefect()
+
+            engine = _engine(stores, backends, request, deadline, fault)
+            done = _run_flow(
+                list(plans.values()), engine, outs, started, paths, execute, stores.settings.results
+            )
+            for workload_run in done:
                 ended[workload_run.source] = workload_run
     finally:
         backends.aer_runner.close()
@@ -181,6 +209,8 @@ def _run_flow(
     outs: dict[Path, Path | None],
     started: float,
     paths: list[Path],
+    execute: Execute | None,
+    result_storage: str | None,
 ) -> list[WorkloadRun]:
     """The engine, inside one Prefect flow run. If the Prefect server goes away, what was
     finished stays finished (its run folder is saved), and every other workload ends with
@@ -205,10 +235,11 @@ def _run_flow(
         interrupted=interrupted,
         name=_command_name(plans, paths),
         tags=tuple(dict.fromkeys(tag for plan in plans for tag in plan.workload.tags)),
+        result_storage=result_storage,
     )
     try:
         check_prefect_api()
-        return run_command(command)
+        return (execute or run_command)(command)
     except Exception as exc:
         if not is_prefect_unreachable(exc) and not isinstance(exc, ServiceUnavailable):
             raise
@@ -255,10 +286,17 @@ def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> Ser
 def check(path: Path, flags: CircuitFileFlags | None = None) -> WorkloadPlan:
     """`qprim validate`: load, complete from the block, plan and check against the backend,
     submitting nothing."""
+    from functools import partial
+
+    from qprim.backends.aer.store import AerJobStore
+    from qprim.state.locks import file_lock
+    from qprim.state.storage import LocalStorage
+
     accounts: dict[str | None, IBMAccount] = {}
     plan = plan_for(path, accounts, flags)
-    backend = in_process_backends(accounts)(plan.workload.backend)
-    check_width(plan.workload, backend.num_qubits, f"{backend.kind}:{backend.name}")
+    # the device's facts only: nothing is submitted, nothing written
+    aer_store = AerJobStore(LocalStorage(qprim_home()), partial(file_lock, qprim_home() / "locks"))
+    _check_fits(plan.workload, in_process_backends(aer_store, accounts)(plan.workload.backend))
     return plan
 
 
@@ -281,19 +319,30 @@ def plan_for(
 def from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> BackendSpec:
     """`spec` completed from its block; an IBM block's account is kept in `accounts`, and
     the settings the client reads only from the environment are set for this process."""
-    from qprim.flows.env import configure_prefect
-
-    configure_prefect()
+    _use_prefect()
     from qprim.flows.blocks import resolve
     from qprim.flows.health import check_prefect_api
 
     check_prefect_api()
 
-    filled, account = resolve(spec)
+    try:
+        filled, account = resolve(spec)
+    except InputError as exc:  # the block's name is wrong: say where the workload wrote it
+        if spec.where is None:
+            raise
+        raise WorkloadError(spec.where, str(exc)) from None
     if account is not None:
         accounts[spec.block] = account
         os.environ.update(account.client_environment())
     return filled
+
+
+def _use_prefect() -> None:
+    """Settle this process's Prefect server (starting qprim's own if need be) only once
+    one is needed: bad input never waits for a server, nor leaves one running."""
+    from qprim.flows.env import use_prefect
+
+    use_prefect()
 
 
 def _needs_submitting(plan: WorkloadPlan, journal: Journal, refresh: bool) -> bool:
@@ -311,14 +360,19 @@ def check_against_backend(
     submitted; a workload whose jobs all exist was checked when they were submitted."""
     if not _needs_submitting(plan, journal, refresh):
         return
-    w = plan.workload
-    backend = backends(w.backend)
-    check_width(w, backend.num_qubits, f"{backend.kind}:{backend.name}")
+    _check_fits(plan.workload, backends(plan.workload.backend))
+
+
+def _check_fits(w: Workload, backend: Backend) -> None:
+    """The workload's circuits fit the backend: its width, the control flow it runs."""
+    label = f"{backend.kind}:{backend.name}"
+    check_width(w, backend.num_qubits, label)
+    check_operations(w, backend.target.operation_names, label)
 
 
 def _backends(
     plans: list[WorkloadPlan],
-    journal: Journal,
+    stores: Stores,
     accounts: dict[str | None, IBMAccount],
     deadline: float | None,
     refresh: bool,
@@ -328,28 +382,30 @@ def _backends(
         for plan in plans
         if plan.workload.backend.kind == "aer"
         for job in plan.jobs
-        if refresh or not _has_result(journal.latest(job.digest))
+        if refresh or not _has_result(stores.journal.latest(job.digest))
     ]
-    return _open_backends(_aer_runner(len(unfinished)), accounts, deadline)
+    return _open_backends(stores.aer, _aer_runner(len(unfinished)), accounts, deadline)
 
 
 def in_process_backends(
-    accounts: dict[str | None, IBMAccount], deadline: float | None = None
+    aer_store: AerJobStore, accounts: dict[str | None, IBMAccount], deadline: float | None = None
 ) -> Backends:
     """Backends for work that runs at most one Aer simulation at a time, in this process."""
     from qprim.backends.aer.execute import InProcess
 
-    return _open_backends(InProcess(), accounts, deadline)
+    return _open_backends(aer_store, InProcess(), accounts, deadline)
 
 
 def _open_backends(
-    aer_runner: AerRunner, accounts: dict[str | None, IBMAccount], deadline: float | None
+    aer_store: AerJobStore,
+    aer_runner: AerRunner,
+    accounts: dict[str | None, IBMAccount],
+    deadline: float | None,
 ) -> Backends:
     from qprim.backends import Backends
-    from qprim.backends.aer.store import AerJobStore
 
     return Backends(
-        aer_store=AerJobStore(qprim_home() / "aer-jobs"),
+        aer_store=aer_store,
         aer_runner=aer_runner,
         accounts=accounts,
         deadline=deadline,
@@ -380,7 +436,7 @@ def _aer_runner(jobs: int) -> AerRunner:
 
 
 def _engine(
-    journal: Journal,
+    stores: Stores,
     backends: Backends,
     request: RunRequest,
     deadline: float | None,
@@ -389,16 +445,15 @@ def _engine(
     from qprim.engine import Engine
     from qprim.engine.core import pause_from_environment
     from qprim.flows.run import log_event
-    from qprim.state.results import ResultStore
 
     def events(event: object) -> None:
         request.events(event)  # type: ignore[arg-type]
         log_event(event)  # type: ignore[arg-type]
 
     return Engine(
-        journal,
+        stores.journal,
         backends,
-        ResultStore(),
+        stores.results,
         events=events,
         fault=fault or pause_from_environment(),
         deadline=deadline,
@@ -509,24 +564,25 @@ def fetch(
 ) -> runs.SavedRun:
     """Fetch a job by id, in any process: the journal says where it ran (or `block` does)."""
     from qprim.engine import Engine, Submitted
-    from qprim.flows.run import FetchCommand, fetch_command, log_event
-    from qprim.state.journal import Journal
-    from qprim.state.results import ResultStore
+    from qprim.stores import open_stores
 
     folder = out or runs.RUNS_DIR / f"fetch-{job_id}"
     runs.check_destination(folder)
-    journal = Journal()
-    row = journal.by_job_id(job_id)
+    stores = open_stores()
+    row = stores.journal.by_job_id(job_id)
     accounts: dict[str | None, IBMAccount] = {}
+    spec = backend_of(job_id, row, block, stores.aer, accounts)
+    _use_prefect()
+    from qprim.flows.run import FetchCommand, fetch_command, log_event
+
     deadline = deadline_after(timeout)
-    backends = in_process_backends(accounts, deadline)
-    spec = backend_of(job_id, row, block, backends.aer_store, accounts)
+    backends = in_process_backends(stores.aer, accounts, deadline)
 
     def both(event: object) -> None:
         events(event)  # type: ignore[arg-type]
         log_event(event)  # type: ignore[arg-type]
 
-    engine = Engine(journal, backends, ResultStore(), events=both, deadline=deadline)
+    engine = Engine(stores.journal, backends, stores.results, events=both, deadline=deadline)
     submitted = Submitted(
         digest=row.digest if row else "",
         label=job_id,
@@ -550,7 +606,7 @@ def fetch(
         publish(saved)
         return saved
 
-    return fetch_command(FetchCommand(submitted, engine, finish))
+    return fetch_command(FetchCommand(submitted, engine, finish, stores.settings.results))
 
 
 def backend_of(
@@ -579,6 +635,6 @@ def backend_of(
     if job is not None:
         return BackendSpec(kind="aer", name=job.header["backend"], noise=job.header["noise"])
     raise InputError(
-        f"unknown job {job_id!r}: it is not in this machine's journal or Aer job store; "
+        f"unknown job {job_id!r}: it is not in the journal or the Aer job store; "
         "for an IBM job submitted elsewhere, name the credentials with --block NAME"
     )

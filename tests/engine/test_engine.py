@@ -20,6 +20,7 @@ from qprim.errors import DeadlineError, JobFailedError
 from qprim.plan.jobs import WorkloadPlan, plan_workload
 from qprim.state.journal import Journal
 from qprim.state.results import ResultStore
+from qprim.state.storage import LocalStorage
 from qprim.testing.fakes import FakeBackend, FakePreparer
 from qprim.workload import load_workload
 from tests.support import EXAMPLES
@@ -46,7 +47,7 @@ class World:
         return Engine(
             Journal(self.home),
             lambda spec: self.backend,
-            ResultStore(self.home / "results"),
+            ResultStore(LocalStorage(self.home)),
             preparer=FakePreparer(),  # type: ignore[arg-type]
             events=self.events.append,
             **options,  # type: ignore[arg-type]

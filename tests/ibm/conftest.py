@@ -1,21 +1,13 @@
-"""The IBM path's fixtures: the emulator in its own process (`qprim emulator serve`) and a
-real Prefect block pointing at it, created through the real CLI."""
+"""The IBM path's fixtures: a real Prefect block pointing at the emulator (`emulator`, in
+tests/conftest.py), created through the real CLI."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from qprim.testing.emulator_process import EmulatorClient, emulator_process
+from qprim.testing.emulator_process import EmulatorClient
 from tests.ibm.support import IBM, TOKEN, create_block
 from tests.support import Qprim
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorClient]:
-    with emulator_process("--seed", "1234") as client:
-        yield client
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from qprim import load_run
-from tests.ibm.support import IBM, TOKEN, create_block, sampler_counts
+from tests.ibm.support import BELL_QASM, IBM, TOKEN, create_block, sampler_counts
 
 
 def test_sampler_on_fake_manila_then_rerun_and_fetch(ibm: IBM) -> None:
@@ -234,3 +234,22 @@ def test_without_a_block_qiskit_finds_the_account_itself(ibm: IBM) -> None:
     manifest = ibm.qprim.run_json("run", workload, "--out", "out", env=account)
     assert manifest["backend"]["block"] is None
     assert [job["id"] for job in ibm.jobs()] == [manifest["jobs"][0]["job_id"]]
+
+
+def test_an_option_the_client_rejects_is_refused_before_anything_is_recorded(ibm: IBM) -> None:
+    """It used to fail inside the client at submit time, after the job was claimed in the
+    journal and its tag searched for, as an internal error."""
+    body = (
+        "primitive: sampler\noptions:\n  twirling:\n    enable_gates: true\n    bogus: 1\n"
+        "circuits:\n  bell:\n    qasm3: |\n" + BELL_QASM + "pubs:\n  - circuit: bell\n"
+    )
+    path = ibm.write("options", body)
+    line = path.read_text().splitlines().index("    bogus: 1") + 1
+    done = ibm.qprim.run("run", path.name)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(
+        f"error: options.yaml:{line}: options.twirling.bogus: no such option in SamplerOptions"
+    ), done.stderr
+    assert "Traceback" not in done.stderr
+    assert ibm.jobs() == []
+    assert ibm.qprim.submissions() == 0

@@ -22,8 +22,8 @@ from qiskit_aer.primitives import EstimatorV2, SamplerV2
 
 from qprim.plan.jobs import JobSpec, Part
 from qprim.plan.prepare import Preparer
-from qprim.plan.split import executions, merge_pub_results, num_points, slice_pub
-from qprim.workload.pubs import pub_shape
+from qprim.plan.split import merge_pub_results, slice_pub
+from qprim.workload.pubs import executions, num_points, pub_shape
 from qprim.workload.types import (
     BackendSpec,
     Location,

@@ -16,7 +16,7 @@ name: base
 primitive: sampler
 backend: {kind: aer, name: aer_simulator, noise: false, seed: 11}
 transpile: {optimization_level: 1, seed: 3}
-options: {resilience_level: 0}
+options: {backend_options: {method: automatic}}
 tags: [a]
 circuits:
   c:
@@ -78,7 +78,7 @@ DIFFERENT = {
     "seed": BASE.replace("seed: 11", "seed: 12"),
     "backend-name": BASE.replace("name: aer_simulator", "name: fake_manila"),
     "noise": BASE.replace("name: aer_simulator, noise: false", "name: fake_manila, noise: true"),
-    "option": BASE.replace("resilience_level: 0", "resilience_level: 1"),
+    "option": BASE.replace("method: automatic", "method: statevector"),
     "transpile-level": BASE.replace("optimization_level: 1", "optimization_level: 2"),
     "transpile-off": BASE.replace("{optimization_level: 1, seed: 3}", "false"),
     "circuit": BASE.replace("cx q[0], q[1];", "cz q[0], q[1];"),

@@ -51,7 +51,7 @@ def test_full_sampler_workload(write, bell_qasm3):
         primitive: sampler
         backend: {kind: aer, name: aer_simulator, noise: false, seed: 1234}
         transpile: {optimization_level: 2, seed: 7}
-        options: {default_shots: 1000, twirling: {enable_gates: true}}
+        options: {default_shots: 1000, backend_options: {method: automatic}}
         tags: [demo, nightly]
         circuits:
           bell: {file: circuits/bell.qasm}
@@ -86,7 +86,7 @@ def test_full_sampler_workload(write, bell_qasm3):
     assert str(w.source) == "w.yaml"
     assert (w.backend.kind, w.backend.name, w.backend.seed) == ("aer", "aer_simulator", 1234)
     assert (w.transpile.optimization_level, w.transpile.seed) == (2, 7)
-    assert w.options["twirling"] == {"enable_gates": True}
+    assert w.options["backend_options"] == {"method": "automatic"}
     assert w.tags == ("demo", "nightly")
     assert [p.shots for p in w.pubs] == [4000, 1000, 1000, 1000, 1000, 1000]
     product = w.pubs[1]

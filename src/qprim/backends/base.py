@@ -46,6 +46,15 @@ class JobRequest:
 
 
 @dataclass(frozen=True)
+class OptionProblem:
+    """What a backend rejects in a workload's `options:`, found before anything is
+    submitted; `path` is the key path inside `options:`, for the message's line."""
+
+    path: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
 class SessionRef:
     """An IBM batch or session that jobs are submitted into."""
 

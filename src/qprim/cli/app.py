@@ -19,7 +19,9 @@ from qprim.cli.emulator import emulator_app
 from qprim.cli.export import export
 from qprim.cli.jobs import cancel, fetch, jobs
 from qprim.cli.run import run, schema, validate
+from qprim.cli.server import server_app
 from qprim.cli.show import show_command
+from qprim.cli.team import deploy, journal_app
 
 app = typer.Typer(
     cls=Commands,
@@ -38,8 +40,11 @@ app.command(name="show")(show_command)
 app.command()(export)
 app.command()(compare)
 app.command()(schema)
+app.command()(deploy)
 app.add_typer(blocks_app, name="blocks")
+app.add_typer(server_app, name="server")
 app.add_typer(emulator_app, name="emulator")
+app.add_typer(journal_app, name="journal")
 
 
 def _version(value: bool) -> None:

@@ -1,7 +1,7 @@
 """`qprim blocks …`: create, list, show and remove the Prefect blocks workloads name.
 
 Like `qprim.cli`, nothing heavy is imported here: Prefect (through `qprim.flows.blocks`) is
-imported inside the commands, after `configure_prefect()`. The token is resolved (env
+imported inside the commands, after `use_prefect()`. The token is resolved (env
 var, flag or hidden prompt) before Prefect is touched and is never printed.
 """
 
@@ -64,11 +64,11 @@ def resolve_token(token: str | None, token_env: str | None, interactive: bool) -
 @contextmanager
 def _blocks_api(console: Console, doing: str) -> Iterator[ModuleType]:
     """`qprim.flows.blocks`, imported after Prefect is configured, under a status line."""
-    from qprim.flows.env import configure_prefect, uses_temporary_server
+    from qprim.flows.env import use_prefect
 
-    configure_prefect()
-    where = "a temporary local Prefect server" if uses_temporary_server() else "Prefect"
-    with console.status(f"{doing} on {where}…"):
+    with console.status("connecting to Prefect…"):
+        server = use_prefect()
+    with console.status(f"{doing} on {server.describe()}…"):
         from qprim.flows import blocks
 
         yield blocks
@@ -151,6 +151,33 @@ def create_aer(
     _saved(console, saved)
 
 
+@create_app.command("team")
+@handles_errors
+def create_team(
+    name: NameArg,
+    journal_url_env: Annotated[
+        str,
+        typer.Option(help="Environment variable that holds the journal's postgresql:// URL."),
+    ],
+    results: Annotated[
+        str | None,
+        typer.Option(help="Storage block for results and Aer jobs, TYPE/NAME."),
+    ] = None,
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Save where a team's shared state is (QPRIM_TEAM=NAME uses it); the journal URL, which
+    holds a password, is stored as a secret and never shown."""
+    console = _console()
+    url = os.environ.get(journal_url_env, "")
+    if not url.strip():
+        raise InputError(f"environment variable {journal_url_env} is not set or is empty")
+    with _blocks_api(console, f"saving {name}") as blocks:
+        saved = blocks.save_team_config(
+            name, journal_url=url.strip(), results=results, overwrite=overwrite
+        )
+    _saved(console, saved)
+
+
 @blocks_app.command("ls")
 @handles_errors
 def list_command(json_out: JsonOpt = False) -> None:
@@ -163,7 +190,7 @@ def list_command(json_out: JsonOpt = False) -> None:
     else:
         console.print(_list_table(found))
         if not found:
-            console.print("none yet: qprim blocks create ibm|aer NAME ...", markup=False)
+            console.print("none yet: qprim blocks create ibm|aer|team NAME ...", markup=False)
 
 
 @blocks_app.command("show")

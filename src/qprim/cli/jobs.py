@@ -63,16 +63,16 @@ def jobs(
     from rich.console import Console
 
     from qprim.cli.render import journal_table, journal_tsv, stderr_console
-    from qprim.state.journal import Journal
+    from qprim.stores import journal as open_journal
 
-    journal = Journal()
+    journal = open_journal()
     if refresh:
         from qprim.flows.env import configure_prefect
 
         configure_prefect()  # an IBM job's block is read through Prefect
         from qprim.control import refresh as refresh_statuses
 
-        for change in refresh_statuses(journal.recent(limit), journal):
+        for change in refresh_statuses(limit):
             stderr_console().print(
                 f"{change.job_id} ({change.workload}): {change.before or '-'} -> {change.after}",
                 markup=False,
@@ -107,7 +107,10 @@ def cancel(
     if not done.requested:
         message = f"{job_id} had already ended ({done.after}): nothing to cancel"
     elif done.after == "CANCELLED":
-        message = f"cancelled {job_id} on {done.backend} (it was {done.before})"
+        message = (
+            f"cancelled {job_id} on {done.backend} (it was {done.before}); "
+            "`qprim run --refresh` submits its work anew"
+        )
     else:
         message = (
             f"asked {done.backend} to cancel {job_id}; it is {done.after} for now: "

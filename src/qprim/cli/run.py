@@ -132,7 +132,9 @@ def validate(
     from qprim.runner import check
     from qprim.workload import summarize
 
-    plan = check(file, circuit_file_flags(primitive, shots, backend, seed, noise, observable))
+    flags = circuit_file_flags(primitive, shots, backend, seed, noise, observable)
+    with stderr_console().status("checking the workload…"):
+        plan = check(file, flags)
     summary = summarize(plan.workload)
     summary["jobs"] = [
         {"part": job.number, "digest": job.digest, "pubs": job.pubs} for job in plan.jobs

@@ -4,7 +4,7 @@ Why blocks: the IBM Quantum token then lives in Prefect's store as a secret (a p
 `SecretStr`), never in a workload, a flag of `qprim run`, a task parameter or a log.
 `prefect block register -m qprim.flows.blocks` registers both types for the Prefect UI.
 
-One name space: qprim treats a NAME as unique across both kinds, because a workload only
+One name space: qprim treats a NAME as unique across its kinds, because a workload only
 says `block: NAME`.
 
 Masking: no character of a token is ever shown. `show_block`/`list_blocks` read documents
@@ -14,7 +14,7 @@ prefix, suffix or length), and a loaded block's `repr` shows pydantic's own mask
 Blocks produce the configuration objects backends are built from (`account()`, `settings()`);
 backends never load blocks themselves.
 
-Importing this module imports Prefect: call `qprim.flows.env.configure_prefect()` first.
+Importing this module imports Prefect: call `qprim.flows.env.use_prefect()` first.
 """
 
 from __future__ import annotations
@@ -90,9 +90,28 @@ class AerConfig(Block):
     seed: int | None = Field(default=None, description="Simulator seed.")
 
 
-BlockClass = type[IBMQuantumConfig] | type[AerConfig]
-KINDS: dict[str, BlockClass] = {"ibm": IBMQuantumConfig, "aer": AerConfig}
-BlockT = TypeVar("BlockT", IBMQuantumConfig, AerConfig)
+class TeamConfig(Block):
+    """Where a team's qprim keeps its shared state: the journal's database (a secret: its
+    URL holds a password) and the storage block results and Aer jobs go to. Machines and
+    workers that name it (`QPRIM_TEAM=NAME`) need no other qprim setting."""
+
+    _block_type_name = "qprim Team"
+    _block_type_slug = "qprim-team"
+    _description = (
+        "Shared qprim state for a team: the journal's PostgreSQL URL (secret) and the "
+        "storage block (TYPE/NAME) for results and Aer jobs."
+    )
+    kind: ClassVar[str] = "team"
+
+    journal_url: SecretStr = Field(description="postgresql://USER:PASSWORD@HOST:PORT/DB")
+    results: str | None = Field(
+        default=None, description="A storage block, TYPE/NAME, e.g. remote-file-system/team."
+    )
+
+
+BlockClass = type[IBMQuantumConfig] | type[AerConfig] | type[TeamConfig]
+KINDS: dict[str, BlockClass] = {"ibm": IBMQuantumConfig, "aer": AerConfig, "team": TeamConfig}
+BlockT = TypeVar("BlockT", IBMQuantumConfig, AerConfig, TeamConfig)
 
 
 def load_ibm_config(name: str) -> IBMQuantumConfig:
@@ -103,6 +122,11 @@ def load_ibm_config(name: str) -> IBMQuantumConfig:
 def load_aer_config(name: str) -> AerConfig:
     """The Aer block NAME; InputError (exit 2) if there is none."""
     return _load(AerConfig, name)
+
+
+def load_team_config(name: str) -> TeamConfig:
+    """The team block NAME, its journal URL included; InputError (exit 2) if there is none."""
+    return _load(TeamConfig, name)
 
 
 def resolve(spec: BackendSpec) -> tuple[BackendSpec, IBMAccount | None]:
@@ -206,6 +230,29 @@ def save_aer_config(
     return _save(AerConfig(device=device, noise=noise, seed=seed), name, overwrite)
 
 
+def save_team_config(
+    name: str, *, journal_url: str, results: str | None = None, overwrite: bool = False
+) -> dict[str, Any]:
+    """Save a team block (the journal URL as a secret); both settings are checked first."""
+    from qprim.state.database import masked, normalized
+
+    try:
+        backend = normalized(journal_url).get_backend_name()
+    except Exception:
+        raise InputError("the journal URL is not a database URL") from None
+    if backend != "postgresql":
+        raise InputError(
+            f"a team journal is a PostgreSQL database, got {masked(journal_url)}: "
+            "use postgresql://USER:PASSWORD@HOST:PORT/DB"
+        )
+    if results is not None:
+        from qprim.flows.storage import check_slug
+
+        check_slug(results)
+    config = TeamConfig(journal_url=SecretStr(journal_url), results=results)
+    return _save(config, name, overwrite)
+
+
 def unknown_block(name: str, kind: str = "ibm") -> InputError:
     return InputError(
         f"unknown block {name!r}: create it with `qprim blocks create {kind} {name} ...`, "
@@ -224,7 +271,9 @@ def _load(cls: type[BlockT], name: str) -> BlockT:
     return cls.load(name)
 
 
-def _save(config: IBMQuantumConfig | AerConfig, name: str, overwrite: bool) -> dict[str, Any]:
+def _save(
+    config: IBMQuantumConfig | AerConfig | TeamConfig, name: str, overwrite: bool
+) -> dict[str, Any]:
     if not _NAME.match(name):
         raise InputError(
             f"bad block name {name!r}: use lowercase letters, digits and dashes (Prefect's rule)"

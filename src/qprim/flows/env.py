@@ -1,16 +1,33 @@
-"""Environment defaults qprim needs before Prefect (and the IBM client) are imported.
+"""Which Prefect server a command uses, and the environment qprim needs, both settled
+before Prefect (and the IBM client) is imported: `configure_prefect` first thing in a
+command, `use_prefect` once Prefect is needed (after the input was checked, so bad input
+never waits for a server nor starts one).
 
-With no `PREFECT_API_URL`, Prefect starts a temporary local server for the process
-(the embedded default); with one, it uses that server. Either way: no telemetry (this
-tool must work offline), and Prefect's console output off unless `-v`: its engine logs
-every expected failure with a traceback. The logs still reach the Prefect server, so
-the UI shows them. Users' own settings win.
+The server, in this order:
+
+1. `PREFECT_API_URL` in the environment or the active Prefect profile: that server;
+2. `QPRIM_SERVER=temporary`: Prefect's temporary server for this process (its ephemeral
+   mode; about 7 s per command, nothing left running);
+3. otherwise the local server qprim keeps between commands (`qprim.flows.server`),
+   started if none is running.
+
+The environment: no telemetry (this tool must work offline), and Prefect's console
+output off unless `-v`: its engine logs every expected failure with a traceback. The
+logs still reach the Prefect server, so the UI shows them. Users' own settings win.
 """
 
 from __future__ import annotations
 
 import os
+import sys
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
 
+from qprim.errors import InputError
+
+SERVER_ENV = "QPRIM_SERVER"
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     # no "Prefect collects anonymous usage data" notice, no telemetry from the client
@@ -32,15 +49,95 @@ DEFAULTS = {
 VERBOSE = {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"}
 
 
+class ServerKind(StrEnum):
+    CONFIGURED = "configured"  # PREFECT_API_URL
+    TEMPORARY = "temporary"
+    MANAGED = "managed"
+
+
+@dataclass(frozen=True)
+class PrefectServer:
+    """The server this process talks to."""
+
+    kind: ServerKind
+    url: str | None  # None: Prefect's temporary server, started by Prefect itself
+
+    def describe(self) -> str:
+        if self.kind is ServerKind.TEMPORARY:
+            return "a temporary local Prefect server"
+        if self.kind is ServerKind.MANAGED:
+            return f"qprim's local Prefect server ({self.url})"
+        return f"the Prefect server at {self.url}"
+
+
+_chosen: PrefectServer | None = None
+
+
+def use_prefect(verbose: bool = False) -> PrefectServer:
+    """Choose this process's Prefect server (once, starting qprim's own if need be) and set
+    the environment Prefect reads: the one way in, before anything imports Prefect."""
+    global _chosen
+    if _chosen is None:
+        _chosen = _choose()
+    configure_prefect(verbose)
+    return _chosen
+
+
 def configure_prefect(verbose: bool = False) -> None:
+    """qprim's defaults for Prefect's (and the IBM client's) settings, under the user's own;
+    `verbose` shows Prefect's console logs."""
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
     if verbose:
         os.environ.update(VERBOSE)
 
 
-def uses_temporary_server() -> bool:
-    """No API URL in the environment or the active Prefect profile."""
-    from prefect.settings import PREFECT_API_URL
+def server_kind() -> ServerKind:
+    """QPRIM_SERVER: `managed` (the default) or `temporary`."""
+    raw = os.environ.get(SERVER_ENV, "").strip()
+    if not raw:
+        return ServerKind.MANAGED
+    if raw.lower() not in (ServerKind.MANAGED, ServerKind.TEMPORARY):
+        raise InputError(
+            f"{SERVER_ENV}={raw}: expected `managed` (the default: a local Prefect server "
+            "qprim keeps running) or `temporary` (a temporary server per command)"
+        )
+    return ServerKind(raw.lower())
 
-    return not PREFECT_API_URL.value()
+
+def configured_api_url() -> str | None:
+    """PREFECT_API_URL from the environment, else from the active Prefect profile (the
+    profiles file and `PREFECT_PROFILE`, as Prefect reads them), without importing Prefect."""
+    url = os.environ.get("PREFECT_API_URL", "").strip()
+    if url:
+        return url
+    try:
+        profiles = tomllib.loads(_profiles_path().read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active")
+    url = profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
+    return str(url) if url else None
+
+
+def _profiles_path() -> Path:
+    if path := os.environ.get("PREFECT_PROFILES_PATH"):
+        return Path(path).expanduser()
+    home = os.environ.get("PREFECT_HOME")
+    return (Path(home).expanduser() if home else Path.home() / ".prefect") / "profiles.toml"
+
+
+def _choose() -> PrefectServer:
+    kind = server_kind()
+    url = configured_api_url()
+    if url is not None:
+        return PrefectServer(ServerKind.CONFIGURED, url)
+    if kind is ServerKind.TEMPORARY:
+        return PrefectServer(kind, None)
+    from qprim.flows import server
+
+    record, started = server.ensure_running()
+    os.environ["PREFECT_API_URL"] = record.url
+    if started:
+        print(server.started_message(record), file=sys.stderr, flush=True)
+    return PrefectServer(kind, record.url)

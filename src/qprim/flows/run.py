@@ -10,6 +10,10 @@ The flow run ends in a state that tells the story in the UI: Completed; Failed w
 failed checks' details (the results are saved all the same); Failed "TimedOut" or
 Cancelled (Ctrl-C) naming the jobs that keep running. The flow returns that state with
 the command's results as its data, so the caller gets them whatever the state.
+
+A `qprim-run` flow run started by a deployment has no command bound: its parameters
+carry the workloads themselves (`qprim.flows.deploy`), which it loads, plans and runs.
+With a shared storage block, the fetch task's own results are kept there too.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 FETCH_RETRIES = 4
 HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
+# where Prefect keeps each fetch task run's own result in a shared storage block
+PREFECT_RESULT_KEY = "prefect-results/fetch-{task_run.id}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class RunCommand:
     interrupted: Callable[[WorkloadPlan, Interrupted], None]
     name: str
     tags: tuple[str, ...] = ()
+    result_storage: str | None = None  # a storage block (TYPE/NAME) for Prefect's results
 
 
 @dataclass
@@ -80,6 +87,7 @@ class FetchCommand:
     submitted: Submitted
     engine: Engine
     finish: Callable[[Collected, FlowRunRef], Any]
+    result_storage: str | None = None
 
 
 _COMMAND: ContextVar[RunCommand | FetchCommand] = ContextVar("qprim_command")
@@ -113,22 +121,50 @@ def fetch_task(submitted: Submitted) -> Collected:
 class TaskSteps:
     """The engine's steps as Prefect task runs."""
 
+    def __init__(self, result_storage: str | None = None) -> None:
+        self.result_storage = result_storage
+
     def submit(self, job: JobSpec) -> Submitted:
         named = submit_task.with_options(task_run_name=f"submit {job.label}")
         return named(JobRef(job.digest, job.label))
 
     def collect(self, submitted: Submitted) -> Collected:
         named = fetch_task.with_options(task_run_name=f"fetch {submitted.label}")
+        if self.result_storage is not None:
+            # a key of its own per task run (a shared key would be read back as a cache
+            # hit); Prefect persists under a given key only without a cache policy
+            named = named.with_options(
+                result_storage=self.result_storage,
+                result_storage_key=PREFECT_RESULT_KEY,
+                persist_result=True,
+                cache_policy=None,
+            )
         return named(submitted)
 
 
 @flow(name="qprim-run", validate_parameters=False)
-def run_flow(workloads: list[dict[str, Any]]) -> State:
-    """`workloads` is what a person reads in the UI; the work itself is the command's."""
-    command = _COMMAND.get()
+def run_flow(workloads: list[dict[str, Any]], team: str | None = None) -> Any:
+    """`workloads` is what a person reads in the UI; the work itself is the command's, or,
+    in a deployment's flow run, in `workloads` themselves (`team`: the team block that
+    says where the shared state is)."""
+    command = _COMMAND.get(None)
+    if command is None:
+        from qprim.flows.deploy import run_deployed
+
+        return run_deployed(workloads, team)
     assert isinstance(command, RunCommand)
+    return _run_bound(command)
+
+
+def run_in_this_flow(command: RunCommand) -> list[Any]:
+    """Run the command's workloads inside the flow run already running (a deployment's)."""
+    with _bound(command), tags(*command.tags):
+        return _results(_run_bound(command))
+
+
+def _run_bound(command: RunCommand) -> State:
     try:
-        outcome = command.engine.run(command.plans, TaskSteps())
+        outcome = command.engine.run(command.plans, TaskSteps(command.result_storage))
     except Interrupted as stopped:
         for plan in command.plans:
             command.interrupted(plan, stopped)
@@ -155,7 +191,7 @@ def ending(ended: list[Ended]) -> State:
 def fetch_flow(job_id: str, backend: str) -> Any:
     command = _COMMAND.get()
     assert isinstance(command, FetchCommand)
-    collected = TaskSteps().collect(command.submitted)
+    collected = TaskSteps(command.result_storage).collect(command.submitted)
     return command.finish(collected, current_flow_run())
 
 
@@ -165,6 +201,12 @@ def run_command(command: RunCommand) -> list[Any]:
     with _bound(command), tags(*command.tags), _heartbeats_as_configured():
         named = run_flow.with_options(name=command.name, flow_run_name=_flow_run_name(command))
         state = named([describe(plan) for plan in command.plans], return_state=True)
+    return _results(state)
+
+
+def _results(state: State) -> list[Any]:
+    """What `finish` returned for each workload, whatever the state's type; an
+    interruption is raised again once the state has recorded it."""
     result = state.result(raise_on_failure=False)
     if isinstance(result, BaseException):
         raise result

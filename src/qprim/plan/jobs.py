@@ -14,8 +14,9 @@ import hashlib
 from dataclasses import dataclass
 from itertools import pairwise
 
-from qprim.plan.split import executions, num_points, slice_pub
+from qprim.plan.split import slice_pub
 from qprim.workload.digest import pubs_digest
+from qprim.workload.pubs import executions, num_points
 from qprim.workload.types import PubSpec, Workload, WorkloadError
 
 IBM_SAMPLER_MAX_EXECUTIONS = 10_000_000

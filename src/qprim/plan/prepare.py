@@ -15,6 +15,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from qprim.backends.base import JobRequest
+from qprim.workload.types import WorkloadError
 
 if TYPE_CHECKING:
     from qiskit import QuantumCircuit
@@ -50,12 +51,15 @@ class Preparer:
         with self._lock:  # one transpilation at a time: it is CPU-bound anyway
             missing = [i for i in indices if key(i) not in self._isa]
             if missing:
-                done = transpile(w, [w.pubs[i].circuit for i in missing], backend)
+                done = transpile(w, [w.pubs[i] for i in missing], backend)
                 self._isa.update((key(i), isa) for i, isa in zip(missing, done, strict=True))
             return {i: self._isa[key(i)] for i in indices}
 
 
-def transpile(w: Workload, circuits: list[QuantumCircuit], backend: Backend) -> list[Any]:
+def transpile(w: Workload, pubs: list[PubSpec], backend: Backend) -> list[Any]:
+    """The PUBs' circuits for the backend's target. A circuit the transpiler cannot map
+    onto the target is the workload's problem: an input error at that PUB's line."""
+    circuits = [pub.circuit for pub in pubs]
     if not w.transpile.enabled:
         return circuits
     from qiskit.transpiler import generate_preset_pass_manager
@@ -66,7 +70,20 @@ def transpile(w: Workload, circuits: list[QuantumCircuit], backend: Backend) -> 
         target=backend.target,
         seed_transpiler=seed if seed is not None else int(w.digest[7:15], 16),
     )
-    return list(manager.run(circuits))
+    try:
+        return list(manager.run(circuits))
+    except Exception:  # the transpiler raises many types; find the circuit it refused
+        for pub in pubs:
+            try:
+                manager.run(pub.circuit)
+            except Exception as exc:
+                raise WorkloadError(
+                    pub.where,
+                    f"circuit '{pub.circuit_name}' cannot be transpiled for "
+                    f"{backend.kind}:{backend.name}: {exc}; change the circuit, the "
+                    "transpile: settings, or the backend",
+                ) from None
+        raise
 
 
 def _pub(primitive: str, spec: PubSpec, isa: QuantumCircuit) -> Any:

@@ -15,22 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 from qiskit.primitives import BitArray, DataBin, PubResult
 
-from qprim.workload.pubs import pub_shape
+from qprim.workload.pubs import num_points, pub_shape
 from qprim.workload.types import PubSpec
-
-
-def num_points(pub: PubSpec) -> int:
-    """How many points the PUB's result has (1 for a PUB of shape `()`)."""
-    return math.prod(pub_shape(pub))
-
-
-def executions(pub: PubSpec) -> int:
-    """What the PUB costs a backend: shots times points (sampler) or points (estimator)."""
-    if pub.observables is not None:
-        return num_points(pub)
-    if pub.shots is None:
-        raise ValueError(f"sampler PUB {pub.index} has no shots")
-    return pub.shots * num_points(pub)
 
 
 def slice_pub(pub: PubSpec, start: int, stop: int) -> PubSpec:

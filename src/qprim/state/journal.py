@@ -4,21 +4,25 @@ A row is written as `prepared` (with the job tag) before the backend is called a
 becomes `submitted` (with the job id) only after the backend accepted the job, so the
 journal never claims more than happened. A `prepared` row left by a crash is resolved
 by looking the tag up at the backend. `claim` decides, in ONE transaction, whether this
-caller makes a new attempt; the digest lock (`state.locks`) keeps a second process out
-while the first talks to the backend.
+caller makes a new attempt; `hold` keeps every other qprim process (on this machine
+for SQLite, on every machine for PostgreSQL) away from a digest while one talks to the
+backend.
 
 The rows also remember what a rerun needs without asking anyone: each job's result
 digest (to verify the stored result), its metrics, and the transpiled PUBs' sizes.
 Execution-mode groups (IBM batches and sessions) are recorded the same way, so a rerun
 after a crash attaches to the batch it had opened.
 
-SQLAlchemy Core over SQLite (`$QPRIM_HOME/journal.sqlite`); the schema is versioned and
-migrated in place, including files written by qprim 0.1.
+SQLAlchemy Core over `$QPRIM_HOME/journal.sqlite` by default, or a team's PostgreSQL
+database (`QPRIM_JOURNAL_URL`); what differs between the two is in `state.database`.
+The schema is versioned and migrated in place by qprim itself, including files written
+by qprim 0.1.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, fields
@@ -31,9 +35,11 @@ import sqlalchemy as sa
 
 from qprim.errors import StateError
 from qprim.files import qprim_home
-from qprim.state.locks import exclusive
+from qprim.state import database
+from qprim.state.locks import exclusive, file_lock
 
 SCHEMA_VERSION = 3
+OPEN_WAIT_S = 60  # another process making the SQLite file takes well under a second
 metadata = sa.MetaData()
 
 submissions = sa.Table(
@@ -176,20 +182,6 @@ class Group:
     closed: bool
 
 
-# What to do about a journal SQLite cannot use, by SQLite's own error code.
-_DAMAGED = (
-    "; it is damaged: move it aside, a new one is made, and jobs already submitted are "
-    "found again by their tags"
-)
-_SQLITE_HINTS = {
-    11: _DAMAGED,  # SQLITE_CORRUPT
-    26: _DAMAGED,  # SQLITE_NOTADB
-    13: "; the disk is full: make room and run again",  # SQLITE_FULL
-    8: "; its folder is read-only: set QPRIM_HOME to a writable folder",  # SQLITE_READONLY
-    14: "; its folder cannot be written: set QPRIM_HOME to a writable folder",  # CANTOPEN
-}
-
-
 def job_tag(digest: str, attempt: int) -> str:
     """A stable tag for attempt N of a digest: finds a job whose id was never recorded."""
     return f"qprim-{digest.removeprefix('sha256:')[:32]}-{attempt}"
@@ -199,13 +191,33 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class Copied:
+    """What `copy_into` did: rows added to the other journal, and rows it had already."""
+
+    submissions: int
+    groups: int
+    already_there: int
+    job_ids: tuple[tuple[str, str], ...]  # (backend kind, job id) of every copied job
+
+
 class Journal:
-    def __init__(self, home: Path | None = None) -> None:
+    """The journal at `url` (a SQLAlchemy URL), else the SQLite file in `home`."""
+
+    def __init__(self, home: Path | None = None, url: str | None = None) -> None:
         self.home = home or qprim_home()
-        self.path = self.home / "journal.sqlite"
-        self.home.mkdir(parents=True, exist_ok=True)
+        if url is None:
+            self.home.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{self.home / 'journal.sqlite'}"
+        self.url = database.normalized(url)
+        self.where = str(self.url.database) if self.is_local else database.masked(self.url)
         with self._unusable_as_state_error():
-            self.db = _sqlite_engine(str(self.path))
+            self.db = _opened(url)
+
+    @property
+    def is_local(self) -> bool:
+        """A SQLite file: one machine's journal."""
+        return self.url.get_backend_name() == "sqlite"
 
     @contextmanager
     def _transaction(self) -> Iterator[sa.Connection]:
@@ -214,19 +226,30 @@ class Journal:
 
     @contextmanager
     def _unusable_as_state_error(self) -> Iterator[None]:
-        """A damaged, read-only or full journal is the user's to fix, not a qprim bug."""
+        """A journal that is unreachable, damaged, read-only or full is not a qprim bug."""
         try:
             yield
-        except sa.exc.DatabaseError as exc:
-            code = getattr(exc.orig, "sqlite_errorcode", None)
-            hint = _SQLITE_HINTS.get(code, "") if isinstance(code, int) else ""
-            raise StateError(f"the journal {self.path} cannot be used ({exc.orig}){hint}") from exc
+        except sa.exc.DBAPIError as exc:
+            raise database.failure(exc, self.where, self.url) from exc
 
-    def hold(self, key: str, deadline: float | None = None) -> AbstractContextManager[None]:
-        """Keeps every other qprim process on this machine away from `key` (a digest)
-        while this one talks to the backend; obeys `deadline`, names the holder."""
-        name = key.removeprefix("sha256:")
-        return exclusive(self.home / "locks" / f"{name}.lock", deadline, "this work")
+    def hold(
+        self, key: str, deadline: float | None = None, what: str = "submitting this work"
+    ) -> AbstractContextManager[None]:
+        """Keeps every other qprim process that shares this journal away from `key` (a
+        digest, or an Aer job to run) while this one works on it; obeys `deadline`, names
+        the holder. SQLite: a file lock (one machine); PostgreSQL: an advisory lock."""
+        if self.is_local:
+            return file_lock(self.home / "locks", key, deadline, what)
+        return self._advisory(key, deadline, what)
+
+    @contextmanager
+    def _advisory(self, key: str, deadline: float | None, what: str) -> Iterator[None]:
+        with self._unusable_as_state_error():
+            lock = database.AdvisoryLock.acquire(self.db, key, deadline, what)
+        try:
+            yield
+        finally:
+            lock.release()
 
     # ----- submissions -----------------------------------------------------------------
     def claim(self, digest: str, meta: SubmissionMeta, *, refresh: bool = False) -> Claim:
@@ -234,6 +257,7 @@ class Journal:
 
         One transaction: two callers can never both create attempt N."""
         with self._transaction() as db:
+            database.serialize(db, f"claim:{digest}")
             latest = _latest(db, digest)
             if latest is not None and not refresh:
                 return Claim(latest, claimed=False)
@@ -329,6 +353,7 @@ class Journal:
     ) -> Group:
         """The open group for `key`, or a new one (no session id yet) in one transaction."""
         with self._transaction() as db:
+            database.serialize(db, f"group:{key}")
             latest = _latest_group(db, key)
             if latest is not None and not latest.closed and not refresh:
                 return latest
@@ -367,6 +392,39 @@ class Journal:
         assert found is not None
         return found
 
+    # ----- moving to a shared journal ----------------------------------------------------
+    def copy_into(self, target: Journal) -> Copied:
+        """Add every row of this journal that `target` lacks (submissions by tag, groups by
+        key and attempt), in one transaction of `target`; ids are `target`'s own."""
+        with self._transaction() as db:
+            rows = [dict(row._mapping) for row in db.execute(sa.select(submissions))]
+            group_rows = [dict(row._mapping) for row in db.execute(sa.select(groups))]
+        added = kept = added_groups = 0
+        copied: list[tuple[str, str]] = []
+        with target._transaction() as db:
+            database.serialize(db, "copy")
+            tags = set(db.execute(sa.select(submissions.c.tag)).scalars())
+            for row in sorted(rows, key=lambda row: row["id"]):
+                if row["tag"] in tags:
+                    kept += 1
+                    continue
+                db.execute(submissions.insert().values(_without_id(row)))
+                added += 1
+                if row["job_id"]:
+                    copied.append((row["backend_kind"], row["job_id"]))
+            known = {tuple(key) for key in db.execute(sa.select(groups.c.key, groups.c.attempt))}
+            for row in sorted(group_rows, key=lambda row: row["id"]):
+                if (row["key"], row["attempt"]) in known:
+                    kept += 1
+                    continue
+                db.execute(groups.insert().values(_without_id(row)))
+                added_groups += 1
+        return Copied(added, added_groups, kept, tuple(copied))
+
+
+def _without_id(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if key != "id"}
+
 
 def _latest(db: sa.Connection, digest: str) -> Submission | None:
     row = db.execute(
@@ -396,27 +454,32 @@ def _latest_group(db: sa.Connection, key: str) -> Group | None:
 
 
 @cache
-def _sqlite_engine(path: str) -> sa.Engine:
-    """One engine per file and process; every transaction takes SQLite's write lock at
-    BEGIN (IMMEDIATE), so a read-then-insert claim cannot interleave with another."""
-    engine = sa.create_engine(f"sqlite:///{path}", connect_args={"timeout": 60})
-
-    @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # qprim emits BEGIN itself, below
-        dbapi_connection.execute("PRAGMA journal_mode=WAL")
-
-    @sa.event.listens_for(engine, "begin")
-    def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    _migrate(engine)
+def _opened(url: str) -> sa.Engine:
+    """The database at `url`, its schema brought up to SCHEMA_VERSION (once per process)."""
+    engine = database.engine_for(url)
+    if database.is_postgres(engine):
+        _migrate(engine)  # serialised by an advisory lock inside
+        return engine
+    path = str(engine.url.database)
+    # One process on the machine at a time makes or upgrades the file: processes starting
+    # together on a new file would otherwise meet SQLite halfway through its switch to
+    # WAL, which it refuses at once ("database is locked"), without waiting.
+    try:
+        opening = exclusive(Path(path + ".lock"), time.time() + OPEN_WAIT_S, "creating it")
+        with opening:
+            database.use_wal(path)
+            _migrate(engine)
+    except OSError as exc:
+        raise StateError(
+            f"the journal {path} cannot be used ({exc.strerror}){database.UNWRITABLE}"
+        ) from None
     return engine
 
 
 def _migrate(engine: sa.Engine) -> None:
     """Create the schema, or bring an older file up to SCHEMA_VERSION, in one transaction."""
     with engine.begin() as db:
+        database.serialize(db, "migrate")  # two machines upgrading at once: one does it
         tables = set(sa.inspect(db).get_table_names())
         version = _version(db, tables)
         if version == SCHEMA_VERSION:

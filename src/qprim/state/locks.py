@@ -1,9 +1,11 @@
-"""Exclusive locks between qprim processes on one machine, that obey a deadline and say
-who holds them.
+"""Locks between qprim processes on one machine, that obey a deadline and say who holds
+them.
 
 An OS file lock (`flock`): the OS releases it when its holder dies, so a crash never
-leaves work locked. The holder writes who it is into the lock file, so a process that
-gives up waiting can tell the user which process has the work.
+leaves work locked. An exclusive holder writes who it is into the lock file, so a process
+that gives up waiting can tell the user which process has the work. Shared locks say
+"in use" for as long as a process lives: any number of them at once, none while someone
+holds the lock exclusively (how the local Prefect server knows it is idle).
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from qprim.errors import DeadlineError
 
@@ -24,11 +28,16 @@ POLL_S = 0.2
 
 
 @contextlib.contextmanager
-def exclusive(path: Path, deadline: float | None = None, what: str = "this work") -> Iterator[None]:
+def exclusive(
+    path: Path, deadline: float | None = None, what: str = "submitting this work"
+) -> Iterator[None]:
     """Hold the lock at `path`; DeadlineError (naming the holder) if not ours by `deadline`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
-        _acquire(handle, deadline, what)
+        if not _acquire(handle, deadline, fcntl.LOCK_EX):
+            raise DeadlineError(
+                f"gave up waiting for {holder(path)} to finish {what} (--timeout reached)"
+            )
         try:
             _write_holder(handle)
             yield
@@ -36,21 +45,47 @@ def exclusive(path: Path, deadline: float | None = None, what: str = "this work"
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _acquire(handle: object, deadline: float | None, what: str) -> None:
-    fd = handle.fileno()  # type: ignore[attr-defined]
+def file_lock(
+    folder: Path, key: str, deadline: float | None = None, what: str = "submitting this work"
+) -> AbstractContextManager[None]:
+    """The lock named `key` (a digest, `aer-run:JOB`) among the lock files in `folder`."""
+    name = key.removeprefix("sha256:").replace(":", "-")
+    return exclusive(folder / f"{name}.lock", deadline, what)
+
+
+def shared(path: Path, deadline: float) -> IO[str] | None:
+    """A shared lock on `path`, held until the returned file is closed or the process ends;
+    None if an exclusive holder keeps it past `deadline`."""
+    return _held(path, deadline, fcntl.LOCK_SH)
+
+
+def try_exclusive(path: Path) -> IO[str] | None:
+    """The lock at `path`, exclusively and at once, held until the returned file is closed
+    or the process ends; None if anyone holds it (shared or not)."""
+    return _held(path, time.time(), fcntl.LOCK_EX)
+
+
+def _held(path: Path, deadline: float, operation: int) -> IO[str] | None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")  # noqa: SIM115 (the caller keeps it open: that is the lock)
+    if _acquire(handle, deadline, operation):
+        return handle
+    handle.close()
+    return None
+
+
+def _acquire(handle: IO[str], deadline: float | None, operation: int) -> bool:
+    """Lock `handle` with `operation` (shared or exclusive); False if not ours by `deadline`."""
     if deadline is None:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return
+        fcntl.flock(handle.fileno(), operation)
+        return True
     while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
+            fcntl.flock(handle.fileno(), operation | fcntl.LOCK_NB)
+            return True
         except BlockingIOError:
             if time.time() >= deadline:
-                raise DeadlineError(
-                    f"gave up waiting for {holder(Path(handle.name))} "  # type: ignore[attr-defined]
-                    f"to finish submitting {what} (--timeout reached)"
-                ) from None
+                return False
             time.sleep(min(POLL_S, max(0.0, deadline - time.time())))
 
 

@@ -271,6 +271,7 @@ class Router:
         job = self._job(req)
         if job.result_text is None:
             return error_response(404, f"Results for job {job.id} are not available", 1240)
+        job.result_reads += 1
         return Response(200, job.result_text.encode(), content_type="text/plain")
 
     def job_metrics(self, req: Request) -> Response:

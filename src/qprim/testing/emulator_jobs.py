@@ -102,6 +102,7 @@ class Job:
     result_text: str | None = None
     quantum_seconds: float = 0.0
     cancel_requested: bool = False
+    result_reads: int = 0  # how often a client read the result (proves a store served it)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_api(self, *, include_params: bool = False) -> dict[str, Any]:
@@ -141,6 +142,7 @@ class Job:
             "running": self.running,
             "finished": self.finished,
             "reason": self.reason,
+            "result_reads": self.result_reads,
         }
 
     def metrics(self) -> dict[str, Any]:

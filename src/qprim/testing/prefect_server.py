@@ -1,26 +1,20 @@
 """A real Prefect server on a free loopback port, for tests, benchmarks and users' CI.
 
-Starting one server and pointing every `qprim` process at it (`PREFECT_API_URL`) is
-the fast path: the embedded default starts a temporary server in every process.
+A server of the caller's, for as long as the caller holds it: the test suite starts one
+and points every `qprim` process at it (`PREFECT_API_URL`), its fast path.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from qprim.flows.server import free_port, healthy
 
 
 def server_env(prefect_home: Path) -> dict[str, str]:
@@ -35,8 +29,11 @@ def server_env(prefect_home: Path) -> dict[str, str]:
 
 
 @contextmanager
-def local_prefect_server(home: Path, timeout: float = 300) -> Iterator[str]:
-    """Run `prefect server start` with its state in `home`; yield its API URL."""
+def local_prefect_server(
+    home: Path, timeout: float = 300, env: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """Run `prefect server start` with its state in `home` (and `env`'s settings, e.g.
+    `PREFECT_API_DATABASE_CONNECTION_URL` for a server on PostgreSQL); yield its API URL."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = home / "server.log"
@@ -55,7 +52,7 @@ def local_prefect_server(home: Path, timeout: float = 300) -> Iterator[str]:
                 "--no-ui",
                 "--analytics-off",
             ],
-            env=server_env(home),
+            env={**server_env(home), **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -74,10 +71,7 @@ def local_prefect_server(home: Path, timeout: float = 300) -> Iterator[str]:
 def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while server.poll() is None and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
+        if healthy(url):
+            return
+        time.sleep(0.5)
     raise RuntimeError(f"the Prefect server did not start:\n{log.read_text()[-3000:]}")

@@ -1,6 +1,6 @@
 """Workload files (YAML, QPY, QASM) -> validated, digested Workload objects."""
 
-from qprim.workload.backend import check_width
+from qprim.workload.backend import check_operations, check_width
 from qprim.workload.digest import workload_digest
 from qprim.workload.load import CircuitFileFlags, load_workload
 from qprim.workload.model import workload_json_schema
@@ -24,6 +24,7 @@ __all__ = [
     "TranspileSpec",
     "Workload",
     "WorkloadError",
+    "check_operations",
     "check_width",
     "load_workload",
     "summarize",

@@ -7,17 +7,26 @@ imported only when a fake name is actually used (it costs about a second).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import cache
+
+from qiskit import QuantumCircuit
+from qiskit.circuit import CONTROL_FLOW_OP_NAMES
 
 from qprim.workload.circuits import suggest
 from qprim.workload.model import BackendModel, TranspileModel
 from qprim.workload.source import SourceDoc
 from qprim.workload.types import AER_SIMULATOR, BackendSpec, TranspileSpec, Workload, WorkloadError
 
+# Operations the transpiler passes through only when the target names them.
+STRUCTURAL = frozenset({*CONTROL_FLOW_OP_NAMES, "store"})
+
 
 def build_backend(model: BackendModel, doc: SourceDoc | None) -> BackendSpec:
-    """`doc` is None for bare circuit files (flags): errors then name no line."""
-    where = doc.at(("backend",)) if doc is not None else None
+    """`doc` is None for bare circuit files (flags): errors then name no line. The spec's
+    `where` is the `block:` line when a block is named (the block is looked up later)."""
+    key = ("backend", "block") if model.block is not None else ("backend",)
+    where = doc.at(key) if doc is not None else None
     if model.kind == "ibm":
         return BackendSpec(
             kind="ibm",
@@ -92,6 +101,35 @@ def check_width(w: Workload, num_qubits: int, backend_label: str) -> None:
                 f"{pub.circuit.num_qubits} qubits but {backend_label} has only "
                 f"{num_qubits}; choose a larger backend",
             )
+
+
+def check_operations(w: Workload, target_operations: Collection[str], backend_label: str) -> None:
+    """Raise at the first PUB whose circuit uses control flow the backend cannot run.
+
+    The transpiler translates gates, but control flow (`box`, `while`, ...) and classical
+    stores only pass when the target lists them: otherwise it fails after the job was
+    recorded, as a TranspilerError."""
+    for pub in w.pubs:
+        missing = sorted(_structural_operations(pub.circuit) - set(target_operations))
+        if missing:
+            raise WorkloadError(
+                pub.where,
+                f"circuit '{pub.circuit_name}' uses {', '.join(missing)}, which "
+                f"{backend_label} cannot run (its target lacks it); remove it from the "
+                "circuit (e.g. unroll the loop) or choose a backend whose target has it",
+            )
+
+
+def _structural_operations(circuit: QuantumCircuit) -> set[str]:
+    """Names of the control-flow and store operations in `circuit`, nested ones too."""
+    found: set[str] = set()
+    for instruction in circuit.data:
+        operation = instruction.operation
+        if operation.name in STRUCTURAL:
+            found.add(operation.name)
+        for block in getattr(operation, "blocks", ()):
+            found |= _structural_operations(block)
+    return found
 
 
 def _fail(doc: SourceDoc | None, path: tuple[str, ...], message: str) -> None:

@@ -4,6 +4,10 @@ Every failure becomes a WorkloadError. For invalid QASM the location is the QASM
 text's own line: `circuits/bad.qasm:225:` for a file, and for an inline block the
 YAML file's line (block start + line inside the block), so the user lands on the
 offending statement either way.
+
+Two kinds of circuit load fine and fail later, so they are caught here: a gate with
+no definition (OpenQASM 2 `opaque`, or an opaque gate in a QPY file) that the
+transpiler cannot synthesize, and a declaration of more bits than memory holds.
 """
 
 from __future__ import annotations
@@ -13,45 +17,133 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Literal
 
 from qiskit import QuantumCircuit, qasm2, qasm3, qpy
+from qiskit.circuit import CONTROL_FLOW_OP_NAMES, Operation
+from qiskit.circuit.library import get_standard_gate_name_mapping
 
+from qprim.workload.limits import MAX_CIRCUIT_BITS, MAX_FILE_BYTES, MAX_WORKLOAD_BYTES, count
 from qprim.workload.types import Location, WorkloadError
 
 _HEADER = re.compile(r"\A\s*(?:(?://[^\n]*(?:\n|\Z)|/\*.*?\*/)\s*)*OPENQASM\s+(\d+)", re.DOTALL)
 _QISKIT_POS = re.compile(r"\A(?:.*?:)?(\d+),(\d+):\s*(.*)\Z", re.DOTALL)
 _ANTLR_POS = re.compile(r"\AL(\d+):C(\d+):\s*(.*)\Z", re.DOTALL)
+# `qreg q[5];` / `creg c[5];` (OpenQASM 2 and 3), `qubit[5] q;` / `bit[5] c;` (3)
+_DECLARATION = re.compile(
+    r"\b(?:qreg|creg)\s+\w+\s*\[\s*(\d+)\s*\]|\b(?:qubit|bit)\s*\[\s*(\d+)\s*\]"
+)
+# Operations every backend path handles without a definition (the transpiler knows them).
+_BUILT_IN = frozenset(
+    {
+        *get_standard_gate_name_mapping(),
+        *CONTROL_FLOW_OP_NAMES,
+        "break_loop",
+        "continue_loop",
+        "barrier",
+        "store",
+    }
+)
 
 # Maps a line inside the QASM text (1-based) to the Location to report.
 LineMap = Callable[[int], Location]
 
-
-def qasm_version(text: str) -> int:
-    """2 or 3 from the `OPENQASM x` header; OpenQASM 3 makes the header optional."""
-    match = _HEADER.match(text)
-    return int(match.group(1)) if match else 3
+FileKind = Literal["workload", "circuit", "sweep"]
+_SIZE_LIMITS: dict[FileKind, tuple[int, str]] = {
+    "workload": (MAX_WORKLOAD_BYTES, "keep circuits in .qasm/.qpy files and sweeps in .npy files"),
+    "circuit": (MAX_FILE_BYTES, "split it into several circuit files"),
+    "sweep": (MAX_FILE_BYTES, "split the sweep into several files, one PUB each"),
+}
 
 
 def load_qasm_text(
     text: str, where: LineMap, include_dirs: tuple[Path, ...], version: int | None = None
 ) -> QuantumCircuit:
-    """Parse OpenQASM 2 or 3 text (version from the header unless given)."""
-    version = version or qasm_version(text)
+    """Parse OpenQASM 2 or 3 text. The version is the `OPENQASM x` header's (OpenQASM 3
+    makes it optional), which must agree with `version` when the YAML key gives one."""
+    header = _HEADER.match(text)
+    if header is not None:
+        declared, line = int(header.group(1)), text.count("\n", 0, header.end()) + 1
+        if declared not in (2, 3):
+            raise WorkloadError(
+                where(line),
+                f"unsupported OpenQASM version {declared}; "
+                'expected "OPENQASM 2.0;" or "OPENQASM 3.0;"',
+            )
+        if version is not None and declared != version:
+            raise WorkloadError(
+                where(line),
+                f"an OpenQASM {declared} program under qasm{version}:; write it under "
+                f'qasm{declared}:, or start it with "OPENQASM {version}.0;"',
+            )
+        version = declared
+    version = version or 3
+    _check_declared_bits(text, where)
     try:
         if version == 2:
-            return qasm2.loads(
+            circuit = qasm2.loads(
                 text,
                 include_path=tuple(str(d) for d in include_dirs),
                 custom_instructions=qasm2.LEGACY_CUSTOM_INSTRUCTIONS,
             )
-        if version == 3:
-            return qasm3.loads(text)
+        else:
+            circuit = qasm3.loads(text)
     except Exception as exc:  # qiskit, openqasm3 and antlr raise many types
         line, message = _qasm_error_position(exc)
         raise WorkloadError(where(line), f"invalid OpenQASM {version}: {message}") from None
-    raise WorkloadError(
-        where(1),
-        f'unsupported OpenQASM version {version}; expected "OPENQASM 2.0;" or "OPENQASM 3.0;"',
+    opaque = _undefined_gate(circuit)
+    if opaque is not None:
+        raise WorkloadError(where(_line_of_gate(text, opaque)), _opaque_message(opaque))
+    return circuit
+
+
+def _check_declared_bits(text: str, where: LineMap) -> None:
+    """Qiskit makes an object per declared bit: stop `qreg q[100000000];` before it does."""
+    total = 0
+    for match in _DECLARATION.finditer(text):
+        total += int(match.group(1) or match.group(2))
+        if total > MAX_CIRCUIT_BITS:
+            raise WorkloadError(
+                where(text.count("\n", 0, match.start()) + 1),
+                f"the program declares more than {count(MAX_CIRCUIT_BITS)} qubits and bits "
+                'in all; declare what the circuit uses, e.g. "qreg q[5];"',
+            )
+
+
+def _undefined_gate(circuit: QuantumCircuit) -> str | None:
+    """The name of a gate the circuit uses that has no definition, inside control flow
+    and other gates' definitions too; None if every operation can be compiled."""
+    checked: set[str] = set()
+
+    def missing(operation: Operation) -> str | None:
+        blocks = getattr(operation, "blocks", ())
+        if operation.name in _BUILT_IN:
+            return next(filter(None, (inner(block) for block in blocks)), None)
+        if operation.name in checked:
+            return None
+        checked.add(operation.name)
+        definition = getattr(operation, "definition", None)
+        return operation.name if definition is None else inner(definition)
+
+    def inner(body: QuantumCircuit) -> str | None:
+        return next(filter(None, (missing(inst.operation) for inst in body.data)), None)
+
+    return inner(circuit)
+
+
+def _line_of_gate(text: str, name: str) -> int:
+    """The line that declares gate `name` opaque, else the first that mentions it."""
+    for pattern in (rf"\bopaque\s+{re.escape(name)}\b", rf"\b{re.escape(name)}\b"):
+        match = re.search(pattern, text)
+        if match:
+            return text.count("\n", 0, match.start()) + 1
+    return 1
+
+
+def _opaque_message(name: str) -> str:
+    return (
+        f"gate '{name}' has no definition (an opaque gate), so no backend can run it; "
+        f'define it, e.g. "gate {name} a {{ h a; }}", or use a standard gate'
     )
 
 
@@ -81,7 +173,23 @@ def shown_path(base: str, relative: str) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(base), relative))
 
 
-def read_text(path: Path, shown: str, where: Location) -> str:
+def check_file_size(path: Path, shown: str, where: Location, kind: FileKind) -> None:
+    """A file qprim reads whole must fit its kind's limit (a missing one: the reader says)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return
+    limit, advice = _SIZE_LIMITS[kind]
+    if size > limit:
+        raise WorkloadError(
+            where,
+            f"{shown} is {count(size)} bytes, more than the {count(limit)} a {kind} file "
+            f"may have; {advice}",
+        )
+
+
+def read_text(path: Path, shown: str, where: Location, kind: FileKind = "circuit") -> str:
+    check_file_size(path, shown, where, kind)
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -105,7 +213,8 @@ def load_qasm_file(
 
 
 def load_qpy_file(path: Path, shown: str, where: Location) -> list[QuantumCircuit]:
-    """Every circuit of a .qpy file (at least one)."""
+    """Every circuit of a .qpy file (at least one), each one runnable."""
+    check_file_size(path, shown, where, "circuit")
     try:
         with path.open("rb") as handle:
             circuits = list(qpy.load(handle))
@@ -120,6 +229,12 @@ def load_qpy_file(path: Path, shown: str, where: Location) -> list[QuantumCircui
     circuits = [c for c in circuits if isinstance(c, QuantumCircuit)]
     if not circuits:
         raise WorkloadError(where, f"{shown} holds no QuantumCircuit")
+    for circuit in circuits:
+        opaque = _undefined_gate(circuit)
+        if opaque is not None:
+            raise WorkloadError(
+                where, f"{shown}: circuit '{circuit.name}': {_opaque_message(opaque)}"
+            )
     return circuits
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from qiskit import QuantumCircuit
 
 from qprim.errors import InputError
@@ -24,25 +25,29 @@ from qprim.workload.circuits import (
 )
 from qprim.workload.digest import workload_digest
 from qprim.workload.expect import build_expectations
+from qprim.workload.limits import MAX_EXECUTIONS, count
 from qprim.workload.model import (
     FORMAT_VERSION,
     BackendModel,
     CircuitModel,
     ExecutionModel,
+    OptionsModel,
     PubModel,
     WorkloadModel,
+    label,
     parse_model,
 )
-from qprim.workload.pubs import build_pub
+from qprim.workload.pubs import build_pub, executions
 from qprim.workload.source import SourceDoc, parse_yaml
 from qprim.workload.types import (
-    DEFAULT_SHOTS,
     ExecutionSpec,
     Location,
     PubSpec,
     Workload,
     WorkloadError,
 )
+
+M = TypeVar("M", bound=BaseModel)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 CIRCUIT_SUFFIXES = (".qasm", ".qpy")
@@ -79,7 +84,8 @@ def load_workload(path: str | Path, flags: CircuitFileFlags | None = None) -> Wo
             )
         if not file.is_file():
             raise InputError(f"workload file not found: {shown}")
-        return _from_yaml(read_text(file, shown, Location(shown, 1)), shown, file)
+        text = read_text(file, shown, Location(shown, 1), "workload")
+        return _from_yaml(text, shown, file)
     if suffix in CIRCUIT_SUFFIXES:
         if not file.is_file():
             raise InputError(f"circuit file not found: {shown}")
@@ -96,7 +102,8 @@ def _from_yaml(text: str, shown: str, file: Path) -> Workload:
     base_dir = file.parent
     circuits, files = _load_circuits(model, doc, base_dir)
     backend = build_backend(model.backend, doc)
-    _check_options(model.options, doc)
+    options = model.options.given()
+    _check_options(model.primitive, backend.kind, options, doc)
     pubs: list[PubSpec] = []
     for index, pub_model in enumerate(model.pubs):
         pub, pub_files = build_pub(
@@ -115,7 +122,7 @@ def _from_yaml(text: str, shown: str, file: Path) -> Workload:
             transpile=build_transpile(model.transpile),
             pubs=tuple(pubs),
             digest="",
-            options=dict(model.options),
+            options=options,
             tags=tuple(model.tags),
             expect=expect,
             execution=execution,
@@ -160,21 +167,19 @@ def _build_execution(model: ExecutionModel, kind: str, doc: SourceDoc) -> Execut
     )
 
 
-def _check_options(options: dict[str, Any], doc: SourceDoc) -> None:
-    shots = options.get("default_shots")
-    if shots is not None and (type(shots) is not int or shots <= 0):
-        raise doc.error(
-            ("options", "default_shots"),
-            f"default_shots must be a positive "
-            f'integer, e.g. "default_shots: {DEFAULT_SHOTS}" (got {shots!r})',
-        )
-    precision = options.get("default_precision")
-    if precision is not None and (type(precision) not in (int, float) or precision <= 0):
-        raise doc.error(
-            ("options", "default_precision"),
-            "default_precision must be a "
-            f'positive number, e.g. "default_precision: 0.01" (got {precision!r})',
-        )
+def _check_options(primitive: str, kind: str, options: dict[str, Any], doc: SourceDoc) -> None:
+    """`options:` as the workload's backend takes them: each backend says what it accepts
+    (imported here, so an Aer workload never imports the IBM client)."""
+    if not options:
+        return
+    if kind == "ibm":
+        from qprim.backends.ibm.options import option_problem
+    else:
+        from qprim.backends.aer.options import option_problem
+    problem = option_problem(primitive, options)
+    if problem is not None:
+        path = ("options", *problem.path)
+        raise doc.error(path, f"{label(path)}: {problem.message}")
 
 
 def _load_circuits(
@@ -237,8 +242,10 @@ def _load_circuit(
 
 def _from_circuit_file(file: Path, shown: str, flags: CircuitFileFlags) -> Workload:
     """A bare .qasm/.qpy: every circuit is one PUB, settings from flags."""
-    if flags.shots is not None and (type(flags.shots) is not int or flags.shots <= 0):
-        raise InputError(f"--shots must be a positive integer, e.g. --shots {DEFAULT_SHOTS}")
+    _from_flags(PubModel, circuit=shown, shots=flags.shots)
+    backend_model = _from_flags(
+        BackendModel, name=flags.backend, noise=flags.noise, seed=flags.seed
+    )
     if flags.primitive == "sampler" and flags.observables:
         raise InputError("observables apply to --primitive estimator")
     if flags.primitive == "estimator" and not flags.observables:
@@ -253,9 +260,7 @@ def _from_circuit_file(file: Path, shown: str, flags: CircuitFileFlags) -> Workl
         circuits = [load_qasm_file(file, shown, top)]
     doc = SourceDoc(file=shown, data=None)
     pubs = tuple(_bare_pub(i, circuit, shown, flags, doc) for i, circuit in enumerate(circuits))
-    backend = build_backend(
-        BackendModel(name=flags.backend, noise=flags.noise, seed=flags.seed), None
-    )
+    backend = build_backend(backend_model, None)
     return _finish(
         Workload(
             name=file.stem,
@@ -270,6 +275,21 @@ def _from_circuit_file(file: Path, shown: str, flags: CircuitFileFlags) -> Workl
     )
 
 
+def _from_flags(model: type[M], **values: Any) -> M:
+    """A model of the workload format built from flags; a bad value is reported by its flag
+    (`--shots`, `--seed`: the flags a model can reject) with the field's expected form."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0])
+        info = model.model_fields[name]
+        example = info.examples[0] if info.examples else ""
+        raise InputError(
+            f"--{name} must be {info.description}, e.g. --{name} {example} (got {error['input']!r})"
+        ) from None
+
+
 def _bare_pub(
     index: int, circuit: QuantumCircuit, shown: str, flags: CircuitFileFlags, doc: SourceDoc
 ) -> PubSpec:
@@ -279,13 +299,31 @@ def _bare_pub(
     else:
         pub_model = PubModel(circuit=name, observables=list(flags.observables))
     try:
-        pub, _ = build_pub(index, pub_model, flags.primitive, {name: circuit}, {}, doc, Path("."))
+        pub, _ = build_pub(
+            index, pub_model, flags.primitive, {name: circuit}, OptionsModel(), doc, Path(".")
+        )
     except WorkloadError as exc:  # no YAML lines here: report the circuit file itself
         raise WorkloadError(Location(shown, 1), exc.detail) from None
     return pub
 
 
 def _finish(w: Workload) -> Workload:
+    """The checks of the whole workload, then its digest."""
     from dataclasses import replace
 
+    _check_executions(w.pubs)
     return replace(w, digest=workload_digest(w))
+
+
+def _check_executions(pubs: tuple[PubSpec, ...]) -> None:
+    """Every PUB fits its limits, yet together they may still be far too much to run."""
+    total = 0
+    for pub in pubs:
+        total += executions(pub)
+        if total > MAX_EXECUTIONS:
+            raise WorkloadError(
+                pub.where,
+                f"with PUB {pub.index} the workload needs {count(total)} executions (shots x "
+                f"points, summed over its PUBs), more than the {count(MAX_EXECUTIONS)} one "
+                "workload may run; use fewer shots or sweep points",
+            )

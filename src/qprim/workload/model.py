@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    FiniteFloat,
     Tag,
     ValidationError,
     model_validator,
@@ -24,6 +25,15 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 from typing_extensions import TypeAliasType
 
+from qprim.workload.limits import (
+    MAX_NAME_LENGTH,
+    MAX_POINTS,
+    MAX_SHOTS,
+    MAX_SIMULATOR_SEED,
+    MAX_TRANSPILER_SEED,
+    NAME_PATTERN,
+    count,
+)
 from qprim.workload.source import SourceDoc
 from qprim.workload.types import WorkloadError
 
@@ -66,13 +76,27 @@ class BackendModel(StrictModel):
         default=None,
     )
     noise: bool = _field("true or false (simulate the fake device's noise)", "true", default=False)
-    seed: int | None = _field("a non-negative integer", "1234", default=None, ge=0, strict=True)
+    seed: int | None = _field(
+        "an integer 0..2**63-1 (the simulator's seed range)",
+        "1234",
+        default=None,
+        ge=0,
+        le=MAX_SIMULATOR_SEED,
+        strict=True,
+    )
     block: str | None = _field("the name of a saved qprim IBM block", "my-ibm", default=None)
 
 
 class TranspileModel(StrictModel):
     optimization_level: int = _field("an integer 0..3", "1", default=1, ge=0, le=3, strict=True)
-    seed: int | None = _field("a non-negative integer", "7", default=None, ge=0, strict=True)
+    seed: int | None = _field(
+        "an integer 0..2**64-1 (the transpiler's seed range)",
+        "7",
+        default=None,
+        ge=0,
+        le=MAX_TRANSPILER_SEED,
+        strict=True,
+    )
 
 
 class ExecutionModel(StrictModel):
@@ -132,22 +156,16 @@ class CircuitModel(StrictModel):
 
 
 class LinspaceModel(StrictModel):
-    linspace: tuple[float, float, int] = _field(
-        "[start, stop, num] with num a positive integer", "[0, 3.14159265, 5]"
+    linspace: tuple[
+        FiniteFloat, FiniteFloat, Annotated[int, Field(ge=1, le=MAX_POINTS, strict=True)]
+    ] = _field(
+        f"[start, stop, num]: finite numbers, num an integer 1..{count(MAX_POINTS)}",
+        "[0, 3.14159265, 5]",
     )
-
-    @model_validator(mode="after")
-    def _positive_num(self) -> LinspaceModel:
-        if self.linspace[2] < 1:
-            raise _custom(
-                f"linspace num must be a positive integer (got {self.linspace[2]}), "
-                'e.g. "{linspace: [0, 3.14159265, 5]}"'
-            )
-        return self
 
 
 ParameterValues = Annotated[
-    float | list[float] | LinspaceModel,
+    FiniteFloat | list[FiniteFloat] | LinspaceModel,
     Field(description="a number, a list of numbers or {linspace: [start, stop, num]}"),
 ]
 
@@ -171,8 +189,8 @@ Parameters = Annotated[
 
 
 class SparseObservableModel(StrictModel):
-    sparse: list[tuple[str, list[int], float]] = _field(
-        "a list of [paulis, qubits, coefficient]", "[[ZZ, [0, 1], 1.0]]"
+    sparse: list[tuple[str, list[int], FiniteFloat]] = _field(
+        "a list of [paulis, qubits, coefficient], coefficients finite", "[[ZZ, [0, 1], 1.0]]"
     )
     num_qubits: int = _field("a positive integer", "2", gt=0, strict=True)
 
@@ -189,19 +207,26 @@ Observables = TypeAliasType(
     "Observables",
     Annotated[
         Annotated[str, Tag("PauliLabel")]
-        | Annotated[dict[str, float], Tag("WeightedPaulis")]
+        | Annotated[dict[str, FiniteFloat], Tag("WeightedPaulis")]
         | Annotated[SparseObservableModel, Tag("SparseObservable")]
         | Annotated[list["Observables"], Tag("ObservableList")],
         Discriminator(_observable_kind),
     ],
 )
 
-NestedFloats = TypeAliasType("NestedFloats", float | list["NestedFloats"])
+NestedFloats = TypeAliasType("NestedFloats", FiniteFloat | list["NestedFloats"])
 
 
 class PubModel(StrictModel):
     circuit: str = _field("the name of an entry of `circuits:`", "bell")
-    shots: int | None = _field("a positive integer", "1000", default=None, gt=0, strict=True)
+    shots: int | None = _field(
+        f"a positive integer, at most {count(MAX_SHOTS)}",
+        "1000",
+        default=None,
+        gt=0,
+        le=MAX_SHOTS,
+        strict=True,
+    )
     parameters: Parameters | None = _field(
         "a mapping of parameter name to a number, a list of numbers or "
         "{linspace: [start, stop, num]}; or {file: x.npy, names: [...]}",
@@ -214,18 +239,18 @@ class PubModel(StrictModel):
         "ZZ",
         default=None,
     )
-    precision: float | None = _field("a positive number", "0.01", default=None, gt=0)
+    precision: FiniteFloat | None = _field("a positive number", "0.01", default=None, gt=0)
 
 
 class ExpectModel(StrictModel):
     pub: int = _field("a PUB index, from 0", "0", ge=0, strict=True)
-    counts: dict[str, float] | None = _field(
+    counts: dict[str, FiniteFloat] | None = _field(
         "expected probabilities by bitstring", '{"00": 0.5, "11": 0.5}', default=None
     )
     evs: NestedFloats | None = _field(
         "expected values (a number or nested list)", "[1.0]", default=None
     )
-    tolerance: float = _field("a positive number", "0.05", gt=0)
+    tolerance: FiniteFloat = _field("a positive number", "0.05", gt=0)
     shape: list[int] | None = _field("the PUB's result shape", "[5, 3]", default=None)
 
     @model_validator(mode="after")
@@ -238,12 +263,44 @@ class ExpectModel(StrictModel):
         return self
 
 
+class OptionsModel(BaseModel):
+    """`options:`: the two qprim reads itself, and the backend's own options, which the
+    loader checks against the workload's backend (they differ between Aer and IBM)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    default_shots: int | None = _field(
+        f"a positive integer, at most {count(MAX_SHOTS)} (the shots of a sampler PUB "
+        "that sets none)",
+        "1000",
+        default=None,
+        gt=0,
+        le=MAX_SHOTS,
+        strict=True,
+    )
+    default_precision: FiniteFloat | None = _field(
+        "a positive number (the precision of an estimator PUB that sets none)",
+        "0.01",
+        default=None,
+        gt=0,
+    )
+
+    def given(self) -> dict[str, Any]:
+        """The options as written: qprim's two when set, then the backend's."""
+        return self.model_dump(exclude_unset=True)
+
+
 class WorkloadModel(StrictModel):
     """A qprim workload file, format version 1."""
 
     qprim: Literal[1] = _field("the format version, 1", "1")
     name: str | None = _field(
-        "a name for the workload (default: the file's stem)", "bell", default=None
+        "letters, digits, '.', '_' and '-', starting with a letter or digit, at most "
+        f"{MAX_NAME_LENGTH} characters (it names the run folder; default: the file's stem)",
+        "bell-and-sweep",
+        default=None,
+        pattern=NAME_PATTERN,
+        max_length=MAX_NAME_LENGTH,
     )
     primitive: Literal["sampler", "estimator"] = _field("sampler or estimator", "sampler")
     backend: BackendModel = _field("the backend", "{kind: aer}", default_factory=BackendModel)
@@ -252,8 +309,8 @@ class WorkloadModel(StrictModel):
         "{optimization_level: 1}",
         default_factory=TranspileModel,
     )
-    options: dict[str, Any] = _field(
-        "primitive options", "{default_shots: 1000}", default_factory=dict
+    options: OptionsModel = _field(
+        "primitive options", "{default_shots: 1000}", default_factory=OptionsModel
     )
     tags: list[str] = _field("a list of labels", "[demo, nightly]", default_factory=list)
     execution: ExecutionModel = _field(
@@ -283,9 +340,16 @@ def parse_model(doc: SourceDoc) -> WorkloadModel:
     try:
         return WorkloadModel.model_validate(doc.data)
     except ValidationError as exc:
-        errors = exc.errors()
-        ours = [e for e in errors if e["type"].startswith("qprim_")]  # beats union noise
-        raise _translate((ours or errors)[0], doc) from None
+        raise _translate(_most_telling(exc.errors()), doc) from None
+
+
+def _most_telling(errors: list[ErrorDetails]) -> ErrorDetails:
+    """In the first key with errors: ours, else the union branch that got deepest into
+    the value (`{linspace: [0, 1, 10**9]}` is a linspace with a bad num, not a bad number)."""
+    ours = [e for e in errors if e["type"].startswith("qprim_")]
+    first = (ours or errors)[0]["loc"][:1]
+    same_key = [e for e in ours or errors if e["loc"][:1] == first]
+    return max(same_key, key=lambda e: len(e["loc"]))
 
 
 def _translate(err: ErrorDetails, doc: SourceDoc) -> WorkloadError:
@@ -309,10 +373,21 @@ def _translate(err: ErrorDetails, doc: SourceDoc) -> WorkloadError:
     if kind == "missing":
         return doc.error(path, f"missing key '{field_name}' in {label(path)}: {hint}")
     got = err.get("input")
-    shown = f" (got {got!r})" if isinstance(got, str | int | float | bool) or got is None else ""
+    if kind == "finite_number":
+        detail = f" ({hint})" if hint else ""
+        return doc.error(path, f"{label(path)} must be a finite number, not {got!r}{detail}")
+    shown = (
+        f" (got {_shown(got)})" if isinstance(got, str | int | float | bool) or got is None else ""
+    )
     if not hint:
         return doc.error(path, f"{label(path)}: {err['msg']}{shown}")
     return doc.error(path, f"{label(path)} must be {hint}{shown}")
+
+
+def _shown(value: object) -> str:
+    """A value as the user wrote it, cut short when long (a 300-character name)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(str(value))} characters)"
 
 
 def label(path: tuple[str | int, ...]) -> str:

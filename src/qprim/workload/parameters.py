@@ -7,17 +7,22 @@ shape `(*pub_shape, len(names))`, the layout of a Qiskit BindingsArray entry.
 
 `.npz` files: a file with a single array uses it; with several arrays, the one
 stored under the key `values` is used.
+
+A sweep's size is checked before its grid is built: `sweep: product` of three
+linspaces of a thousand points each would otherwise allocate 24 GB.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qprim.workload.circuits import shown_path, suggest
+from qprim.workload.circuits import check_file_size, shown_path, suggest
+from qprim.workload.limits import MAX_FILE_BYTES, MAX_POINTS, count
 from qprim.workload.model import LinspaceModel, ParametersFileModel, ParameterValues, PubModel
 from qprim.workload.source import Path_, SourceDoc
 
@@ -71,6 +76,14 @@ def _from_mapping(
     names = tuple(columns)
     if sweep == "product":
         axes = [col for col in columns.values() if col.ndim]
+        sizes = [len(axis) for axis in axes]
+        check_points(
+            math.prod(sizes),
+            doc,
+            where,
+            f"sweep: product of {' x '.join(map(str, sizes))} values",
+            "sweep fewer values, or several PUBs",
+        )
         grids = np.meshgrid(*axes, indexing="ij") if axes else []
         shape = grids[0].shape if grids else ()
         it = iter(grids)
@@ -110,6 +123,7 @@ def _from_file(spec: ParametersFileModel, doc: SourceDoc, where: Path_, base_dir
     at_file = (*where, "file")
     if len(set(spec.names)) != len(spec.names):
         raise doc.error((*where, "names"), "names must not repeat a parameter")
+    check_file_size(path, shown, doc.at(at_file), "sweep")
     try:
         loaded = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -136,22 +150,48 @@ def _from_file(spec: ParametersFileModel, doc: SourceDoc, where: Path_, base_dir
         values = array.astype(np.float64)
     except (TypeError, ValueError):
         raise doc.error(at_file, f"{shown} must hold numbers (got dtype {array.dtype})") from None
+    check_points(
+        math.prod(array.shape[:-1]),
+        doc,
+        at_file,
+        f"{shown} (shape {array.shape})",
+        "split the array into several files, one PUB each",
+    )
     if not np.all(np.isfinite(values)):
         raise doc.error(at_file, f"{shown} values must be finite numbers")
     return Binding(tuple(spec.names), values, (path,))
 
 
+def check_points(points: int, doc: SourceDoc, path: Path_, what: str, advice: str) -> None:
+    """A PUB's number of points (`what` makes them) within MAX_POINTS."""
+    if points > MAX_POINTS:
+        raise doc.error(
+            path,
+            f"{what} makes {count(points)} points, more than the {count(MAX_POINTS)} "
+            f"one PUB may have; {advice}",
+        )
+
+
 def _npz_array(loaded: np.lib.npyio.NpzFile, shown: str, doc: SourceDoc, at: Path_) -> np.ndarray:
     keys = list(loaded.keys())
     if len(keys) == 1:
-        return np.asarray(loaded[keys[0]])
-    if NPZ_KEY in keys:
-        return np.asarray(loaded[NPZ_KEY])
-    raise doc.error(
-        at,
-        f"{shown} holds arrays {', '.join(keys)}; store a single array, "
-        f"or name the one to use '{NPZ_KEY}'",
-    )
+        key = keys[0]
+    elif NPZ_KEY in keys:
+        key = NPZ_KEY
+    else:
+        raise doc.error(
+            at,
+            f"{shown} holds arrays {', '.join(keys)}; store a single array, "
+            f"or name the one to use '{NPZ_KEY}'",
+        )
+    unpacked = sum(info.file_size for info in loaded.zip.infolist())  # a zip bomb is small
+    if unpacked > MAX_FILE_BYTES:
+        raise doc.error(
+            at,
+            f"{shown} unpacks to {count(unpacked)} bytes, more than the "
+            f"{count(MAX_FILE_BYTES)} a sweep file may have; split it into several PUBs",
+        )
+    return np.asarray(loaded[key])
 
 
 def _check_names(

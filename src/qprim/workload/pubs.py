@@ -8,15 +8,16 @@ final measurements.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 from qiskit import QuantumCircuit
 
 from qprim.workload.circuits import for_estimator, has_measurements, suggest
-from qprim.workload.model import PubModel
+from qprim.workload.model import OptionsModel, PubModel
 from qprim.workload.observables import build_observables
-from qprim.workload.parameters import bind
+from qprim.workload.parameters import bind, check_points
 from qprim.workload.source import SourceDoc
 from qprim.workload.types import DEFAULT_SHOTS, Primitive, PubSpec
 
@@ -29,12 +30,26 @@ def pub_shape(pub: PubSpec) -> tuple[int, ...]:
     return tuple(np.broadcast_shapes(pub.observables.shape, params))
 
 
+def num_points(pub: PubSpec) -> int:
+    """How many points the PUB's result has (1 for a PUB of shape `()`)."""
+    return math.prod(pub_shape(pub))
+
+
+def executions(pub: PubSpec) -> int:
+    """What the PUB costs a backend: shots times points (sampler) or points (estimator)."""
+    if pub.observables is not None:
+        return num_points(pub)
+    if pub.shots is None:
+        raise ValueError(f"sampler PUB {pub.index} has no shots")
+    return pub.shots * num_points(pub)
+
+
 def build_pub(
     index: int,
     pub: PubModel,
     primitive: Primitive,
     circuits: dict[str, QuantumCircuit],
-    options: dict[str, object],
+    options: OptionsModel,
     doc: SourceDoc,
     base_dir: Path,
 ) -> tuple[PubSpec, tuple[Path, ...]]:
@@ -71,8 +86,8 @@ def build_pub(
                 "so a sampler would return nothing; add measurements to the circuit "
                 'or set "measure_all: true" on it under circuits:',
             )
-        shots = pub.shots or options.get("default_shots") or DEFAULT_SHOTS
-        return PubSpec(circuit=circuit, shots=int(shots), **common), binding.files
+        shots = pub.shots or options.default_shots or DEFAULT_SHOTS
+        return PubSpec(circuit=circuit, shots=shots, **common), binding.files
     if pub.shots is not None:
         raise doc.error(
             (*path, "shots"),
@@ -93,7 +108,7 @@ def build_pub(
         pub.observables, logical.num_qubits, doc, (*path, "observables")
     )
     try:
-        np.broadcast_shapes(observables.shape, binding.shape)
+        shape = np.broadcast_shapes(observables.shape, binding.shape)
     except ValueError:
         raise doc.error(
             (*path, "observables"),
@@ -101,7 +116,15 @@ def build_pub(
             f"parameters shape {binding.shape} do not broadcast; e.g. observables "
             "[[ZZ], [XX]] (shape (2, 1)) with 4 parameter sets give shape (2, 4)",
         ) from None
-    precision = pub.precision or options.get("default_precision")
+    check_points(
+        math.prod(shape),
+        doc,
+        (*path, "observables"),
+        f"broadcasting observables of shape {observables.shape} with parameters of shape "
+        f"{binding.shape}",
+        "use fewer observables or parameter values",
+    )
+    precision = pub.precision or options.default_precision
     spec = PubSpec(
         circuit=logical,
         observables=observables,

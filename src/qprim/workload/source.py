@@ -7,6 +7,11 @@ tree ourselves and build plain Python data plus a map from key path
 
 Mapping keys are always kept as their literal text: YAML 1.1 would otherwise turn
 a bitstring `00` into the integer 0, `01` into 1 and a key `on` into True.
+
+Composing is bounded (see `limits`): PyYAML's composer recurses once per level and
+hits Python's recursion limit a few hundred levels down, and an alias is composed
+once but built (expanded) at every use, so a "billion laughs" document of a few
+lines would build forever. Both are stopped while composing, at the offending line.
 """
 
 from __future__ import annotations
@@ -15,13 +20,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
+try:  # libyaml's parser: about ten times faster than PyYAML's own, same events and marks
+    from yaml.cyaml import CParser as _Parser
+except ImportError:  # a PyYAML built without libyaml: its own reader, scanner and parser
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Parser(Reader, Scanner, Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
+
+from qprim.workload.limits import MAX_YAML_DEPTH, MAX_YAML_NODES, count
 from qprim.workload.types import Location, WorkloadError
 
 Path_ = tuple[str | int, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_MAX_DEPTH = 100
 
 
 @dataclass
@@ -61,17 +83,20 @@ class SourceDoc:
 
 def parse_yaml(text: str, file: str) -> SourceDoc:
     """Parse YAML text into a SourceDoc; syntax errors become `FILE:LINE` errors."""
+    loader = _BoundedLoader(text, file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(exc, file) from None
     except yaml.YAMLError as exc:
         raise WorkloadError(Location(file, 1), f"YAML syntax error: {exc}") from None
+    finally:
+        loader.dispose()
     doc = SourceDoc(file=file, data=None)
     if root is None:
         return doc
     builder = _Builder(doc)
-    doc.data = builder.build(root, (), 0)
+    doc.data = builder.build(root, ())
     return doc
 
 
@@ -82,6 +107,73 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> WorkloadError:
     return WorkloadError(Location(file, line), f"YAML syntax error: {what or exc}")
 
 
+class _BoundedLoader(Composer, _Parser, SafeConstructor, Resolver):
+    """PyYAML's safe composer with bounds on nesting and on the expanded size.
+
+    Each node is measured as the builder will see it: an alias counts as the whole node
+    it names, wherever it is used. `depth` bounds the composer's own recursion on the
+    way down; the measured height bounds the builder's, aliases included."""
+
+    def __init__(self, text: str, file: str) -> None:
+        _Parser.__init__(self, text)
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+        self.file = file
+        self.depth = 0
+        self.measured: dict[int, tuple[int, int]] = {}  # id(node) -> (size, height)
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        where = Location(self.file, self.peek_event().start_mark.line + 1)
+        if self.check_event(yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            if id(node) not in self.measured:  # the anchored node is still being composed
+                raise WorkloadError(
+                    where,
+                    "a YAML alias refers to a node that contains it (a recursive alias); "
+                    'an alias may only repeat a finished node, e.g. "base: &b {shots: 10}" '
+                    'then "<<: *b"',
+                )
+            return node
+        if self.depth >= MAX_YAML_DEPTH:
+            raise _too_deep(where)
+        self.depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        self.measured[id(node)] = self._measure(node, where)
+        return node
+
+    def _measure(self, node: yaml.Node, where: Location) -> tuple[int, int]:
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            return 1, 1
+        size = 1 + sum(self.measured[id(child)][0] for child in children)
+        height = 1 + max((self.measured[id(child)][1] for child in children), default=0)
+        if size > MAX_YAML_NODES:
+            raise WorkloadError(
+                where,
+                f"this YAML expands to more than {count(MAX_YAML_NODES)} values (an alias "
+                "counts at every use); write large sweeps as {linspace: [start, stop, num]} "
+                'or in a .npy file, e.g. "parameters: {file: sweep.npy, names: [theta]}"',
+            )
+        if height > MAX_YAML_DEPTH:
+            raise _too_deep(where)
+        return size, height
+
+
+def _too_deep(where: Location) -> WorkloadError:
+    return WorkloadError(
+        where,
+        f"YAML nesting is deeper than {MAX_YAML_DEPTH} levels (aliases included); a "
+        'workload needs a few, e.g. "pubs: [{circuit: bell, shots: 1000}]"',
+    )
+
+
 class _Builder:
     """Turns composed nodes into Python data, filling the line map on the way."""
 
@@ -89,25 +181,23 @@ class _Builder:
         self.doc = doc
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
-        if depth > _MAX_DEPTH:
-            raise self.doc.error(path, "YAML nesting is too deep (a recursive alias?)")
+    def build(self, node: yaml.Node, path: Path_) -> Any:
         self.doc.nodes[path] = node
         self.doc.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
+            return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             items = []
             for i, item in enumerate(node.value):
                 self.doc.lines[(*path, i)] = item.start_mark.line + 1
-                items.append(self.build(item, (*path, i), depth + 1))
+                items.append(self.build(item, (*path, i)))
             return items
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.MarkedYAMLError as exc:
             raise _syntax_error(exc, self.doc.file) from None
 
-    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[str, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[str, Any]:
         seen: dict[str, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == _MERGE_TAG:
@@ -130,7 +220,7 @@ class _Builder:
             key = self._key(key_node, path)
             self.doc.lines[(*path, key)] = key_node.start_mark.line + 1
             # the key's own line, not the value's: "shots:" is where the user looks
-            result[key] = self.build(value_node, (*path, key), depth + 1)
+            result[key] = self.build(value_node, (*path, key))
         return result
 
     def _key(self, key_node: yaml.Node, path: Path_) -> str:

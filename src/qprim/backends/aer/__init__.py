@@ -2,18 +2,20 @@
 
 Jobs live in the durable `AerJobStore`; a job runs when its result is first asked for,
 in whichever process asks (through an `AerRunner`: in-process or a worker pool), so a
-result survives the process that submitted the job.
+result survives the process that submitted the job. The submission's first tag (the
+attempt's tag) is the job's client token: submitting the same attempt again, from a
+retry or another machine, returns the job it already made.
 """
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from qprim.backends.aer.execute import AerRunner, InProcess
+from qprim.backends.aer.options import AER_OPTIONS
 from qprim.backends.aer.store import AerJobStore, StoredJob, utc_now
 from qprim.backends.base import (
     FoundJob,
@@ -30,11 +32,6 @@ from qprim.workload.types import AER_SIMULATOR
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2
     from qiskit.transpiler import Target
-
-log = logging.getLogger("qprim")
-
-# Options that Aer's primitives understand; anything else is a vendor option Aer ignores.
-AER_OPTIONS = frozenset({"default_shots", "default_precision", "backend_options", "run_options"})
 
 
 @dataclass(frozen=True)
@@ -87,9 +84,6 @@ class AerBackend:
         return AerSimulator().configuration().n_qubits
 
     def submit(self, request: JobRequest, session: SessionRef | None = None) -> str:
-        ignored = sorted(set(request.options) - AER_OPTIONS)
-        if ignored:
-            log.warning("Aer ignores these options: %s", ", ".join(ignored))
         seed = self.settings.seed
         header = {
             "backend": self.name,
@@ -97,10 +91,14 @@ class AerBackend:
             # a fixed seed makes a re-run after a crash give the very same result
             "seed": seed if seed is not None else secrets.randbelow(2**31),
             "primitive": request.primitive,
-            "options": {k: v for k, v in request.options.items() if k in AER_OPTIONS},
+            # the loader rejected every other key (AER_OPTIONS): nothing else reaches Aer
+            "options": {
+                k: v for k, v in request.options.items() if k in AER_OPTIONS[request.primitive]
+            },
             "tags": list(request.tags),
         }
-        return self.store.create(header, codec.encode(request.pubs)).job_id
+        token = request.tags[0] if request.tags else None
+        return self.store.create(header, codec.encode(request.pubs), token).job_id
 
     def status(self, job_id: str) -> JobStatus:
         return JobStatus(self.store.state(self._job(job_id))["status"])
@@ -124,11 +122,10 @@ class AerBackend:
         return JobMetrics(job.header["created"], state.get("started"), state.get("finished"))
 
     def find_by_tag(self, tag: str) -> list[FoundJob]:
-        return [
-            FoundJob(job.job_id, JobStatus(self.store.state(job)["status"]), job.header["created"])
-            for job in self.store.jobs()
-            if tag in job.tags and job.header["backend"] == self.name
-        ]
+        job = self.store.find(tag)
+        if job is None or job.header["backend"] != self.name:
+            return []
+        return [FoundJob(job.job_id, self.status(job.job_id), job.header["created"])]
 
     def cancel(self, job_id: str) -> None:
         """Cancel a job nobody has started running yet."""
@@ -146,5 +143,5 @@ class AerBackend:
     def _job(self, job_id: str) -> StoredJob:
         job = self.store.get(job_id)
         if job is None:
-            raise InputError(f"no Aer job {job_id!r} in {self.store.root}")
+            raise InputError(f"no Aer job {job_id!r} in {self.store.describe()}")
         return job

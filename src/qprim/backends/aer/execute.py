@@ -2,10 +2,12 @@
 
 Why processes: Aer crashed (segfault) when several simulations ran in threads of one
 process, and a command with many Aer jobs should use every core. A worker is a plain
-`python -m qprim.backends.aer.worker` reading job ids on stdin, so a crash fails one job
-and the pool starts a new worker; Ctrl-C kills the workers and leaves their jobs
-queued (a job's file lock dies with its runner). A single job runs in-process: starting
-a worker costs more than a small simulation.
+`python -m qprim.backends.aer.worker` that simulates what it reads on stdin (a job's
+header and PUBs) and answers with the result; it never touches the job store, so the
+store may be local or shared and the job's run lock stays with the process that asked.
+A crash fails one job and the pool starts a new worker; Ctrl-C kills the workers and
+leaves their jobs to run again (the run lock dies with its holder). A single job runs
+in-process: starting a worker costs more than a small simulation.
 """
 
 from __future__ import annotations
@@ -14,41 +16,60 @@ import json
 import os
 import queue
 import select
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, Protocol
 
-from qprim.backends.aer.store import AerJobStore, StoredJob, utc_now
+from qprim.backends.aer.store import AerJobStore, utc_now
 from qprim.backends.base import JobStatus
 from qprim.errors import DeadlineError
 from qprim.state import codec
 
 FINAL = (JobStatus.DONE.value, JobStatus.ERROR.value, JobStatus.CANCELLED.value)
+# (job header, PUBs as RuntimeEncoder JSON) -> the result as RuntimeEncoder JSON
+Simulate = Callable[[dict[str, Any], bytes], bytes]
 
 
-def execute_stored(store: AerJobStore, job_id: str, threads: int = 0) -> None:
+class SimulationFailed(Exception):
+    """The simulation of one job failed (or its simulator process died)."""
+
+
+def execute_stored(
+    store: AerJobStore, job_id: str, simulate: Simulate, deadline: float | None = None
+) -> None:
     """Run a stored job unless someone already has; its outcome is recorded in the store.
-    `threads` caps Aer's own parallelism (0: all cores) so that workers share the cores."""
+    `runs` in its state counts how often it was begun (more than once only after a crash)."""
     job = store.get(job_id)
     assert job is not None, job_id
-    with store.lock(job):
-        if store.state(job)["status"] in FINAL:
+    with store.lock(job, deadline):
+        state = store.state(job)
+        if state["status"] in FINAL:
             return
-        store.set_state(job, status=JobStatus.RUNNING.value, started=utc_now())
+        store.set_state(
+            job,
+            status=JobStatus.RUNNING.value,
+            started=utc_now(),
+            runs=state.get("runs", 0) + 1,
+            runner=f"{socket.gethostname()}:{os.getpid()}",
+        )
         try:
-            result = _simulate(store, job, threads)
+            result_json = simulate(job.header, store.pubs_json(job))
+        except DeadlineError:
+            raise  # not the job's fault: it stays unfinished, for the next runner
         except Exception as exc:
             store.set_state(job, status=JobStatus.ERROR.value, error=str(exc), finished=utc_now())
             return
-        store.save_result(job, codec.encode(result))
+        store.save_result(job, result_json)
 
 
-def _simulate(store: AerJobStore, job: StoredJob, threads: int) -> Any:
-    pubs = [tuple(pub) for pub in codec.decode(store.pubs_json(job))]
-    return _primitive(job.header, threads).run(pubs).result()
+def simulate(header: dict[str, Any], pubs_json: bytes, threads: int = 0) -> bytes:
+    """One job's simulation. `threads` caps Aer's own parallelism (0: all cores), so that
+    workers share the cores."""
+    pubs = [tuple(pub) for pub in codec.decode(pubs_json)]
+    return codec.encode(_primitive(header, threads).run(pubs).result())
 
 
 def _primitive(header: dict[str, Any], threads: int) -> Any:
@@ -95,7 +116,7 @@ class InProcess:
         self, store: AerJobStore, job_id: str, deadline: float | None, started: Callable[[], None]
     ) -> None:
         started()
-        execute_stored(store, job_id)
+        execute_stored(store, job_id, simulate, deadline)
 
     def close(self) -> None:
         pass
@@ -126,7 +147,12 @@ class WorkerPool:
             if worker is None or not worker.alive:
                 worker = _Worker.start()
                 self._all.append(worker)
-            worker.execute(store, job_id, deadline, self.threads)
+            chosen = worker
+
+            def in_worker(header: dict[str, Any], pubs_json: bytes) -> bytes:
+                return chosen.simulate(header, pubs_json, deadline, self.threads)
+
+            execute_stored(store, job_id, in_worker, deadline)
         except BaseException:
             if worker is not None:
                 worker.kill()
@@ -160,27 +186,27 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def execute(
-        self, store: AerJobStore, job_id: str, deadline: float | None, threads: int
-    ) -> None:
+    def simulate(
+        self, header: dict[str, Any], pubs_json: bytes, deadline: float | None, threads: int
+    ) -> bytes:
         assert self.process.stdin is not None and self.process.stdout is not None
-        request = {"root": str(store.root), "job_id": job_id, "threads": threads}
+        request = {"header": header, "pubs": pubs_json.decode(), "threads": threads}
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
         timeout = None if deadline is None else _left(deadline)
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
-            raise DeadlineError(f"gave up waiting for Aer job {job_id} (--timeout reached)")
-        if not self.process.stdout.readline():  # the worker died mid-simulation
-            code = self.process.wait()
-            job = store.get(job_id)
-            assert job is not None
-            store.set_state(
-                job,
-                status=JobStatus.ERROR.value,
-                error=f"the simulator process crashed (exit code {code})",
-                finished=utc_now(),
+            raise DeadlineError(
+                f"gave up waiting for Aer job {header['job_id']} (--timeout reached)"
             )
+        answer = self.process.stdout.readline()
+        if not answer:  # the worker died mid-simulation
+            code = self.process.wait()
+            raise SimulationFailed(f"the simulator process crashed (exit code {code})")
+        reply = json.loads(answer)
+        if "error" in reply:
+            raise SimulationFailed(reply["error"])
+        return reply["result"].encode()
 
     def kill(self) -> None:
         if self.alive:
@@ -193,9 +219,13 @@ def _left(deadline: float) -> float:
 
 
 def serve(lines: Any = sys.stdin, out: Any = sys.stdout) -> None:
-    """The worker's loop: one JSON request per line, one line back when it is done."""
+    """The worker's loop: one JSON request per line, one JSON line back when it is done."""
     for line in lines:
         request = json.loads(line)
-        execute_stored(AerJobStore(Path(request["root"])), request["job_id"], request["threads"])
-        out.write("done\n")
+        try:
+            result = simulate(request["header"], request["pubs"].encode(), request["threads"])
+            reply = {"result": result.decode()}
+        except Exception as exc:
+            reply = {"error": str(exc)}
+        out.write(json.dumps(reply) + "\n")
         out.flush()

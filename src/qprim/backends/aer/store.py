@@ -1,40 +1,54 @@
-"""A durable local job store, so Aer jobs have ids and outlive the process that made them.
+"""A durable job store, so Aer jobs have ids and outlive the process (and the machine)
+that made them.
 
-One folder per job: `job.json` (the request, written once), `state.json` (status and
-times, rewritten atomically) and `result.json` (RuntimeEncoder JSON, written before the
-state says DONE, so a DONE state always has its result). Any process may execute a
-queued job; an OS file lock makes sure only one does, and a runner that dies leaves the
-job queued for the next one.
+One folder of objects per job, in an `ObjectStorage` (a local folder, or the storage a
+team shares): `job.json` (the request header, written once, last), `pubs.json` (the
+payload), `state.json` (status and times, rewritten whole) and `result.json`
+(RuntimeEncoder JSON, written before the state says DONE, so a DONE state always has
+its result). Any process on any machine that sees the storage may execute a queued job;
+a lock held through the journal (`run_lock`) makes sure only one does, and a runner that
+dies leaves the job queued for the next one.
+
+A job's id is derived from its client token (the attempt's tag, as Amazon Braket's
+`clientToken`): creating the same attempt twice, from a retry or from two machines,
+gives the same job, and a job whose id was never recorded is found by its tag without
+listing the storage.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from qprim.backends.base import JobStatus
-from qprim.files import write_atomic, write_json_atomic
-from qprim.state.locks import exclusive
+from qprim.errors import StateError
+from qprim.state.storage import ObjectStorage
 
-log = logging.getLogger("qprim")
+PREFIX = "aer-jobs"
+# how the store keeps a job's executors apart: (key, deadline, what) -> a held lock
+RunLock = Callable[[str, float | None, str], AbstractContextManager[None]]
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def job_id_for(token: str) -> str:
+    """The id of the job created for a client token (a stable function of it)."""
+    return f"aer-{hashlib.sha256(token.encode()).hexdigest()[:16]}"
+
+
 @dataclass(frozen=True)
 class StoredJob:
-    """A job as the store knows it: the request header and where its files are."""
+    """A job as the store knows it: its id and the request header."""
 
     job_id: str
-    folder: Path
     header: dict[str, Any]  # backend, noise, seed, primitive, options, tags, created
 
     @property
@@ -43,55 +57,87 @@ class StoredJob:
 
 
 class AerJobStore:
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, storage: ObjectStorage, run_lock: RunLock) -> None:
+        self.storage = storage
+        self.run_lock = run_lock
 
-    def create(self, header: dict[str, Any], pubs_json: bytes) -> StoredJob:
-        """Record a new job; once this returns, the job exists and will run when fetched."""
-        job_id = f"aer-{secrets.token_hex(8)}"
-        folder = self.root / job_id
+    def describe(self) -> str:
+        return f"{self.storage.describe()}/{PREFIX}"
+
+    def create(
+        self, header: dict[str, Any], pubs_json: bytes, token: str | None = None
+    ) -> StoredJob:
+        """Record a job; once this returns, it exists and will run when fetched. With a
+        `token`, the job that token already made is returned instead of a second one."""
+        job_id = job_id_for(token) if token else f"aer-{secrets.token_hex(8)}"
+        existing = self.get(job_id)
+        if existing is not None:
+            return existing
         header = {**header, "job_id": job_id, "created": utc_now()}
-        write_atomic(folder / "pubs.json", pubs_json)
-        write_json_atomic(folder / "state.json", {"status": JobStatus.QUEUED.value})
-        # job.json last: a folder without it is an unfinished create, invisible to readers
-        write_json_atomic(folder / "job.json", header)
-        return StoredJob(job_id, folder, header)
+        self.storage.write(self._key(job_id, "pubs.json"), pubs_json)
+        self._write_json(job_id, "state.json", {"status": JobStatus.QUEUED.value})
+        # job.json last: a job without it is an unfinished create, invisible to readers
+        self._write_json(job_id, "job.json", header)
+        return StoredJob(job_id, header)
 
     def get(self, job_id: str) -> StoredJob | None:
-        folder = self.root / job_id
-        if "/" in job_id or not (folder / "job.json").is_file():
+        if "/" in job_id or job_id.startswith("."):
             return None
-        return StoredJob(job_id, folder, json.loads((folder / "job.json").read_text()))
+        raw = self.storage.read(self._key(job_id, "job.json"))
+        if raw is None:
+            return None
+        try:
+            return StoredJob(job_id, json.loads(raw))
+        except ValueError as exc:
+            raise StateError(
+                f"Aer job {job_id} in {self.describe()} is damaged ({exc}); its work is "
+                "submitted again by the next run with --refresh"
+            ) from None
 
-    def jobs(self) -> Iterator[StoredJob]:
-        """Every readable job; a damaged one is reported and skipped, never fatal to others."""
-        if not self.root.is_dir():
-            return
-        for folder in sorted(self.root.iterdir()):
-            try:
-                job = self.get(folder.name)
-            except (OSError, ValueError) as exc:
-                log.warning("skipping damaged Aer job %s: %s", folder, exc)
-                continue
-            if job is not None:
-                yield job
+    def find(self, token: str) -> StoredJob | None:
+        """The job created for `token` (a tag), if any."""
+        job = self.get(job_id_for(token))
+        return job if job is not None and token in job.tags else None
 
     def state(self, job: StoredJob) -> dict[str, Any]:
-        return json.loads((job.folder / "state.json").read_text())
+        raw = self.storage.read(self._key(job.job_id, "state.json"))
+        if raw is None:
+            raise FileNotFoundError(f"Aer job {job.job_id} has no state in {self.describe()}")
+        return json.loads(raw)
 
     def set_state(self, job: StoredJob, **state: Any) -> None:
-        write_json_atomic(job.folder / "state.json", {**self.state(job), **state})
+        self._write_json(job.job_id, "state.json", {**self.state(job), **state})
 
     def pubs_json(self, job: StoredJob) -> bytes:
-        return (job.folder / "pubs.json").read_bytes()
+        return self._read(job, "pubs.json")
 
     def result_json(self, job: StoredJob) -> bytes:
-        return (job.folder / "result.json").read_bytes()
+        return self._read(job, "result.json")
 
     def save_result(self, job: StoredJob, result_json: bytes) -> None:
-        write_atomic(job.folder / "result.json", result_json)
+        self.storage.write(self._key(job.job_id, "result.json"), result_json)
         self.set_state(job, status=JobStatus.DONE.value, finished=utc_now())
 
-    def lock(self, job: StoredJob) -> Any:
-        """Held while a job executes; released by the OS if the runner dies."""
-        return exclusive(job.folder / ".run.lock", what=f"Aer job {job.job_id}")
+    def lock(self, job: StoredJob, deadline: float | None = None) -> AbstractContextManager[None]:
+        """Held while a job executes, by whichever process on whichever machine runs it;
+        released if that process dies."""
+        return self.run_lock(f"aer-run:{job.job_id}", deadline, f"running Aer job {job.job_id}")
+
+    def _read(self, job: StoredJob, name: str) -> bytes:
+        raw = self.storage.read(self._key(job.job_id, name))
+        if raw is None:
+            raise FileNotFoundError(f"Aer job {job.job_id} has no {name} in {self.describe()}")
+        return raw
+
+    def _write_json(self, job_id: str, name: str, payload: dict[str, Any]) -> None:
+        self.storage.write(self._key(job_id, name), (json.dumps(payload, indent=2) + "\n").encode())
+
+    @classmethod
+    def keys(cls, job_id: str) -> list[str]:
+        """A job's objects, `job.json` last (as `create` writes them)."""
+        names = ("pubs.json", "state.json", "result.json", "job.json")
+        return [cls._key(job_id, name) for name in names]
+
+    @staticmethod
+    def _key(job_id: str, name: str) -> str:
+        return f"{PREFIX}/{job_id}/{name}"

@@ -1,0 +1,146 @@
+"""`python -m qprim.flows.supervisor`: runs `prefect server start` for qprim, and stops it
+when no qprim command has used it for the idle period, or on SIGTERM (`qprim server stop`).
+
+`qprim.flows.server` starts it fully detached; its pid is the one in `server.json` (the
+one `qprim server stop` signals) and it leads the process group of the whole server. It
+writes `server.json`, marks it ready once Prefect answers its health check, and removes
+it when it ends. It never imports Prefect: a small process beside the server.
+
+Idle means both: `last-used` is older than the idle period, and no command holds
+`users.lock` (shared, for as long as it runs); the supervisor takes that lock
+exclusively before it stops, so a command arriving meanwhile waits, then starts afresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+from qprim.flows.server import (
+    HOST,
+    POLL_S,
+    STARTUP_TIMEOUT_S,
+    STOP_TIMEOUT_S,
+    ServerPaths,
+    ServerRecord,
+    forget,
+    healthy,
+    write_record,
+)
+from qprim.state import locks
+
+
+class Supervisor:
+    """One `prefect server start` child, watched until it should stop."""
+
+    def __init__(
+        self, paths: ServerPaths, port: int, idle_minutes: float, stopping: threading.Event
+    ) -> None:
+        self.paths = paths
+        self.idle_s = idle_minutes * 60
+        self.stopping = stopping  # set by SIGTERM
+        self.users: IO[str] | None = None  # held exclusively from the idle stop to the end
+        self.child = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "prefect", "server", "start"),
+                *("--host", HOST, "--port", str(port)),
+                # the UI shows every run's flow, tasks and artifacts
+                *("--ui", "--analytics-off"),
+            ],
+            stdin=subprocess.DEVNULL,
+        )
+        self.record = ServerRecord(
+            url=f"http://{HOST}:{port}/api",
+            pid=os.getpid(),
+            server_pid=self.child.pid,
+            port=port,
+            started=datetime.now(UTC).isoformat(timespec="seconds"),
+            idle_minutes=idle_minutes,
+            log=str(paths.log),
+            prefect_home=os.environ.get("PREFECT_HOME") or str(Path.home() / ".prefect"),
+        )
+        write_record(paths, self.record)
+        paths.last_used.touch()
+        say(
+            f"started Prefect (pid {self.child.pid}) on port {port}; stops after "
+            f"{idle_minutes:g} idle minutes"
+        )
+
+    def run(self) -> int:
+        """Watch until Prefect exits, a signal arrives or nobody uses it; the exit code."""
+        started = time.monotonic()
+        try:
+            while True:
+                self.stopping.wait(POLL_S)
+                code = self.child.poll()
+                if code is not None:
+                    say(f"Prefect exited by itself with code {code}")
+                    return 1
+                if self.stopping.is_set():
+                    say("stopping: asked to (SIGTERM)")
+                    return 0
+                if not self.record.ready:
+                    if healthy(self.record.url, 1.0):
+                        self.record = replace(self.record, ready=True)
+                        write_record(self.paths, self.record)
+                        say(f"ready: UI at {self.record.ui_url}")
+                    elif time.monotonic() - started > STARTUP_TIMEOUT_S:
+                        say(f"Prefect did not answer within {STARTUP_TIMEOUT_S:.0f} s: stopping")
+                        return 1
+                elif self.idle():
+                    say(f"no qprim command used it for {self.idle_s / 60:g} minutes: stopping")
+                    return 0
+        finally:
+            forget(self.paths, self.record.pid)
+            self.end_child()
+            say("stopped")
+
+    def idle(self) -> bool:
+        try:
+            unused_s = time.time() - self.paths.last_used.stat().st_mtime
+        except OSError:
+            unused_s = self.idle_s
+        if unused_s < self.idle_s:
+            return False
+        self.users = locks.try_exclusive(self.paths.users_lock)
+        return self.users is not None
+
+    def end_child(self) -> None:
+        if self.child.poll() is not None:
+            return
+        self.child.terminate()
+        try:
+            self.child.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            say("Prefect did not stop in time: killing it")
+            self.child.kill()
+            self.child.wait()
+
+
+def say(text: str) -> None:
+    print(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} qprim supervisor: {text}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, required=True, help="the server's state folder")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--idle-minutes", type=float, required=True)
+    args = parser.parse_args(argv)
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stopping.set())
+    return Supervisor(ServerPaths(args.dir), args.port, args.idle_minutes, stopping).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

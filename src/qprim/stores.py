@@ -1,0 +1,147 @@
+"""Where a command's state lives: the journal, the result store and the Aer job store.
+
+The default is one machine's: `$QPRIM_HOME/journal.sqlite` and `$QPRIM_HOME` for results
+and Aer jobs. A team shares them: `QPRIM_JOURNAL_URL=postgresql://...` puts the journal
+in PostgreSQL, `QPRIM_RESULTS=<block-type>/<block-name>` puts results and Aer jobs in a
+Prefect storage block; `QPRIM_TEAM=NAME` takes both from a qprim team block on the
+Prefect server instead (what a deployment's worker uses, so it needs no setting of its
+own). Variables set on the machine win over the block.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from qprim.files import qprim_home
+
+if TYPE_CHECKING:
+    from qprim.backends.aer.store import AerJobStore
+    from qprim.state.journal import Journal
+    from qprim.state.results import ResultStore
+    from qprim.state.storage import ObjectStorage
+
+JOURNAL_URL_ENV = "QPRIM_JOURNAL_URL"
+RESULTS_ENV = "QPRIM_RESULTS"
+TEAM_ENV = "QPRIM_TEAM"
+
+
+@dataclass(frozen=True)
+class StateSettings:
+    """Where the journal and the stores are; None: this machine's default."""
+
+    journal_url: str | None = field(default=None, repr=False)  # may hold a password
+    results: str | None = None  # a storage block, TYPE/NAME
+
+    @property
+    def shared(self) -> bool:
+        return self.journal_url is not None or self.results is not None
+
+
+def settings(team: str | None = None) -> StateSettings:
+    """This machine's settings, completed from the team block `team` (else `QPRIM_TEAM`)."""
+    journal_url = os.environ.get(JOURNAL_URL_ENV) or None
+    results = os.environ.get(RESULTS_ENV) or None
+    team = team or os.environ.get(TEAM_ENV) or None
+    if team is not None and (journal_url is None or results is None):
+        from qprim.flows.env import use_prefect
+
+        use_prefect()
+        from qprim.flows.blocks import load_team_config
+
+        config = load_team_config(team)
+        journal_url = journal_url or config.journal_url.get_secret_value()
+        results = results or config.results
+    return StateSettings(journal_url, results)
+
+
+def journal(state: StateSettings | None = None) -> Journal:
+    from qprim.state.journal import Journal
+
+    state = state or settings()
+    return Journal(url=state.journal_url)
+
+
+def storage(state: StateSettings) -> ObjectStorage:
+    """`$QPRIM_HOME`, or the storage block the settings name."""
+    if state.results is None:
+        from qprim.state.storage import LocalStorage
+
+        return LocalStorage(qprim_home())
+    from qprim.flows.env import use_prefect
+
+    use_prefect()
+    from qprim.flows.storage import open_storage
+
+    return open_storage(state.results)
+
+
+@dataclass(frozen=True)
+class Stores:
+    """A command's state, opened once: Aer jobs run under the journal's locks, so two
+    machines sharing both never run the same Aer job twice."""
+
+    settings: StateSettings
+    journal: Journal
+    results: ResultStore
+    aer: AerJobStore
+
+
+def open_stores(state: StateSettings | None = None) -> Stores:
+    from qprim.backends.aer.store import AerJobStore
+    from qprim.state.results import ResultStore
+
+    state = state or settings()
+    opened = journal(state)
+    objects = storage(state)
+    return Stores(state, opened, ResultStore(objects), AerJobStore(objects, opened.hold))
+
+
+def copy_local_state(to: str | None = None) -> dict[str, object]:
+    """`qprim journal migrate`: this machine's journal rows into the shared journal (`to`,
+    else the configured one), and the stored results and Aer jobs of the rows copied into
+    the shared store, if one is configured. Safe to repeat: what is there is kept."""
+    from qprim.errors import InputError
+    from qprim.state.database import masked
+    from qprim.state.journal import Journal
+    from qprim.state.storage import LocalStorage
+
+    state = settings()
+    target_url = to or state.journal_url
+    if target_url is None:
+        raise InputError(
+            "no shared journal to copy into: pass --to postgresql://... or set "
+            f"{JOURNAL_URL_ENV} (or {TEAM_ENV})"
+        )
+    local = Journal()
+    target = Journal(url=target_url)
+    if target.url == local.url:
+        raise InputError("the journal to copy into is this machine's own")
+    copied = local.copy_into(target)
+    objects = 0
+    if state.results is not None:
+        source, shared = LocalStorage(qprim_home()), storage(state)
+        for kind, job_id in copied.job_ids:
+            for key in _object_keys(kind, job_id):
+                data = source.read(key)
+                if data is not None:
+                    shared.write(key, data)
+                    objects += 1
+    return {
+        "to": masked(target.url),
+        "submissions": copied.submissions,
+        "groups": copied.groups,
+        "already_there": copied.already_there,
+        "objects": objects,
+        "store": state.results or "(no shared store configured: none)",
+    }
+
+
+def _object_keys(kind: str, job_id: str) -> list[str]:
+    """Every stored object of a job, in the order a reader may trust them."""
+    from qprim.backends.aer.store import AerJobStore
+    from qprim.state.results import ResultStore
+
+    keys = ResultStore.keys(kind, job_id)
+    return [*AerJobStore.keys(job_id), *keys] if kind == "aer" else keys
