@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from qprim import load_run
-from tests.support import EXAMPLES, PrefectAPI, Qprim
+from tests.support import EXAMPLES, REPO, PrefectAPI, Qprim
 
 # A notebook cell: a circuit with a Parameter, built in Python, a sweep, the result read.
 RY_SWEEP = """
@@ -269,3 +269,18 @@ def test_importing_qprim_stays_light_and_help_shows_the_api() -> None:
     for function in ("load_run(path", "run(workload", "run_pubs(pubs"):  # help(qprim)
         assert re.search(rf"^    {re.escape(function)}", helped, re.M), helped
     assert "Run PUBs built in Python" in helped and "Python API" in helped
+
+
+def test_the_readmes_python_example_runs_and_a_second_run_reuses_the_job(qprim: Qprim) -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("\n## Python API\n", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    runs = []
+    for _ in range(2):
+        done = qprim.python(example)
+        assert done.returncode == 0, done.stderr
+        p1, where = done.stdout.strip().splitlines()[-2:]
+        runs.append((json.loads(p1), where.split()))
+    (p1, (_, job_id, submit)), (again, (_, same_id, resubmit)) = runs
+    assert np.allclose(p1, np.sin(np.linspace(0, np.pi, 5) / 2) ** 2, atol=0.05)
+    assert (same_id, submit, resubmit, again) == (job_id, "new", "reused", p1)
