@@ -75,7 +75,11 @@ class Qprim:
         self.home = Path(self.env["QPRIM_HOME"])
 
     def run(
-        self, *args: str | os.PathLike[str], timeout: float = 300, env: dict[str, str] | None = None
+        self,
+        *args: str | os.PathLike[str],
+        timeout: float = 300,
+        env: dict[str, str] | None = None,
+        umask: int | None = None,
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "qprim", *map(str, args)],
@@ -84,6 +88,7 @@ class Qprim:
             capture_output=True,
             text=True,
             timeout=timeout,
+            preexec_fn=None if umask is None else lambda: os.umask(umask),
         )
 
     def popen(
@@ -96,6 +101,17 @@ class Qprim:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+        )
+
+    def python(self, script: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """A Python program using qprim's API, in its own process with this test's state."""
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
 
     def run_json(self, *args: str | os.PathLike[str], **kwargs: Any) -> dict[str, Any]:
@@ -123,6 +139,56 @@ def journal_submissions(home: Path) -> int:
         if "submissions" not in tables:
             return 0
         return connection.execute("SELECT count(*) FROM submissions").fetchone()[0]
+
+
+@dataclass
+class PrefectAPI:
+    """What the Prefect server recorded, read through its REST API (what the UI shows)."""
+
+    url: str
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        import httpx
+
+        answer = httpx.post(f"{self.url}{path}", json=body, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def flow_run(self, flow_run_id: str) -> dict[str, Any]:
+        import httpx
+
+        answer = httpx.get(f"{self.url}/flow_runs/{flow_run_id}", timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def flow_run_tagged(self, tag: str) -> dict[str, Any]:
+        """The one flow run carrying `tag` (tests give each workload a tag of its own)."""
+        (found,) = self._post("/flow_runs/filter", {"flow_runs": {"tags": {"all_": [tag]}}})
+        return found
+
+    def logs(self, flow_run_id: str) -> list[dict[str, Any]]:
+        """Every log line of the flow run and its task runs, oldest first."""
+        body = {"logs": {"flow_run_id": {"any_": [flow_run_id]}}, "sort": "TIMESTAMP_ASC"}
+        return self._post("/logs/filter", body)
+
+    def task_runs(self, flow_run_id: str) -> dict[str, dict[str, Any]]:
+        """The flow run's task runs by id."""
+        body = {"flow_runs": {"id": {"any_": [flow_run_id]}}}
+        return {run["id"]: run for run in self._post("/task_runs/filter", body)}
+
+    def task_log_lines(self, flow_run_id: str) -> list[tuple[str, str]]:
+        """(task run name, message) of every line a task run logged."""
+        tasks = self.task_runs(flow_run_id)
+        return [
+            (tasks[log["task_run_id"]]["name"], log["message"])
+            for log in self.logs(flow_run_id)
+            if log["task_run_id"] in tasks
+        ]
+
+    def artifacts(self, flow_run_id: str) -> dict[str, dict[str, Any]]:
+        """The flow run's artifacts by key."""
+        body = {"artifacts": {"flow_run_id": {"any_": [flow_run_id]}}}
+        return {artifact["key"]: artifact for artifact in self._post("/artifacts/filter", body)}
 
 
 def isa_pubs(workload: Workload) -> list[Any]:

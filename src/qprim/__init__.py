@@ -1,11 +1,18 @@
 """qprim: run Qiskit primitive workloads reliably.
 
-Kept import-light on purpose: `qprim --help` must not import prefect or qiskit.
+The Python API (see README, "Python API"): `run` a workload file or a loaded `Workload`,
+`run_pubs` for PUBs built in Python, `load_run` a saved run folder; Prefect tasks for
+flows of your own are in `qprim.flows.tasks`. Failures are typed (`qprim.errors`).
+
+Kept import-light on purpose: `qprim --help` must not import prefect or qiskit, so
+these functions import what they need when called.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+
+from qprim.api import run, run_pubs
 
 __version__ = "0.1.0"
 
@@ -20,4 +27,4 @@ def load_run(path: Any) -> SavedRun:
     return _load_run(path)
 
 
-__all__ = ["__version__", "load_run"]
+__all__ = ["__version__", "load_run", "run", "run_pubs"]

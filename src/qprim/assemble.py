@@ -53,16 +53,11 @@ def assemble(
     plan: WorkloadPlan, outcome: Outcome, payloads: Payloads, flow_run: FlowRunRef | None
 ) -> Assembled:
     """The workload's run; raises the worst error of its jobs if any job did not finish."""
-    _raise_worst(plan, outcome)
+    raise_worst(plan, outcome)
     collected = [outcome.collected[job.digest] for job in plan.jobs]
     kind = plan.workload.backend.kind
     datas = [payloads(kind, done.submitted.job_id) for done in collected]
-    if len(plan.jobs) == 1 and plan.jobs[0].pubs == [p.index for p in plan.workload.pubs]:
-        result_json = datas[0]
-        result = codec.decode_result(result_json)
-    else:
-        result = _merged(plan, [codec.decode_result(data) for data in datas])
-        result_json = codec.encode(result)
+    result, result_json = combine(datas, Layout.of(plan))
     w = plan.workload
     record = RunRecord(
         workload=WorkloadRef(name=w.name, digest=w.digest, source=str(w.source)),
@@ -124,7 +119,8 @@ def backend_record(spec: BackendSpec) -> BackendRecord:
     )
 
 
-def _raise_worst(plan: WorkloadPlan, outcome: Outcome) -> None:
+def raise_worst(plan: WorkloadPlan, outcome: Outcome) -> None:
+    """The worst error of the workload's jobs, if any (its job ids: all of the workload's)."""
     errors = [outcome.errors[job.digest] for job in plan.jobs if job.digest in outcome.errors]
     if not errors:
         return
@@ -136,21 +132,47 @@ def _raise_worst(plan: WorkloadPlan, outcome: Outcome) -> None:
     raise error
 
 
-def _merged(plan: WorkloadPlan, results: list[PrimitiveResult]) -> PrimitiveResult:
+@dataclass(frozen=True)
+class Layout:
+    """Which PUBs, or points of a split PUB, each job of a workload carries: how the jobs'
+    results combine into the workload's. Small, so a job handle can carry it."""
+
+    carried: tuple[tuple[tuple[int, int], ...], ...]  # per job: (PUB, its first point) per part
+    shapes: tuple[tuple[int, ...], ...]  # per PUB of the workload, in order
+    whole: bool  # one job with every PUB whole: its result is the workload's, byte for byte
+
+    @classmethod
+    def of(cls, plan: WorkloadPlan) -> Layout:
+        pubs = plan.workload.pubs
+        return cls(
+            carried=tuple(
+                tuple((part.pub, part.points[0] if part.points else 0) for part in job.parts)
+                for job in plan.jobs
+            ),
+            shapes=tuple(pub_shape(pub) for pub in pubs),
+            whole=len(plan.jobs) == 1 and plan.jobs[0].pubs == [pub.index for pub in pubs],
+        )
+
+
+def combine(datas: list[bytes], layout: Layout) -> tuple[PrimitiveResult, bytes]:
+    """The workload's `PrimitiveResult` (and its RuntimeEncoder JSON) from its jobs' results,
+    in job order: every PUB in workload order, a split PUB back in its original shape."""
+    if layout.whole:
+        return codec.decode_result(datas[0]), datas[0]
     from qiskit.primitives import PrimitiveResult
 
     from qprim.plan.split import merge_pub_results
 
     pieces: dict[int, list[tuple[int, Any]]] = {}
-    for job, result in zip(plan.jobs, results, strict=True):
-        for part, pub_result in zip(job.parts, result, strict=True):
-            start = part.points[0] if part.points else 0
-            pieces.setdefault(part.pub, []).append((start, pub_result))
-    merged = []
-    for pub in plan.workload.pubs:
-        ordered = [pub_result for _, pub_result in sorted(pieces[pub.index], key=lambda p: p[0])]
-        merged.append(merge_pub_results(ordered, pub_shape(pub)))
-    return PrimitiveResult(merged, metadata={"version": 2})
+    for carried, data in zip(layout.carried, datas, strict=True):
+        for (pub, start), pub_result in zip(carried, codec.decode_result(data), strict=True):
+            pieces.setdefault(pub, []).append((start, pub_result))
+    merged = [
+        merge_pub_results([found for _, found in sorted(pieces[pub], key=lambda p: p[0])], shape)
+        for pub, shape in enumerate(layout.shapes)
+    ]
+    result = PrimitiveResult(merged, metadata={"version": 2})
+    return result, codec.encode(result)
 
 
 def _job(job: JobSpec, done: Collected) -> JobRecord:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from qprim.state.runs import SavedRun
 
 
 class ExitCode(IntEnum):
@@ -130,9 +133,14 @@ class Interrupted(WaitingError):
 
 
 class ExpectationFailed(QprimError):
-    """The run succeeded but an `expect:` check failed."""
+    """The run succeeded but an `expect:` check failed. `run` is the saved run (results,
+    record with every check's detail), for callers of the Python API."""
 
     exit_code = ExitCode.CHECKS_FAILED
+
+    def __init__(self, message: str, run: SavedRun | None = None) -> None:
+        super().__init__(message)
+        self.run = run
 
 
 class TransientBackendError(QprimError):
@@ -209,3 +217,13 @@ def resume_hint(job_ids: tuple[str, ...]) -> str:
         return again
     fetches = "\n".join(f"  qprim fetch {job_id}" for job_id in job_ids)
     return f"The jobs keep running. {again} Or get one result with:\n{fetches}"
+
+
+def still_running(job_ids: tuple[str, ...]) -> str:
+    """`resume_hint` in one line, for a Prefect state message or a summary."""
+    if not job_ids:
+        return "no job was submitted yet; run the same command again"
+    return (
+        f"the jobs keep running at the backend: {', '.join(job_ids)}; run the same command "
+        "again to collect them (nothing is submitted twice), or `qprim fetch JOB_ID`"
+    )

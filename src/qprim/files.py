@@ -10,6 +10,26 @@ from pathlib import Path
 from typing import Any
 
 
+def _read_umask() -> int:
+    """The process's umask. Linux says it in /proc without changing it; elsewhere it is set
+    and put back, once, when qprim starts (before any thread that creates files)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _read_umask()
+FILE_MODE = 0o666 & ~UMASK  # what open() would have made: mkstemp makes 0600
+DIR_MODE = 0o777 & ~UMASK  # what mkdir would have made: mkdtemp makes 0700
+
+
 def qprim_home() -> Path:
     """The folder holding the journal, the Aer job store and locks (`QPRIM_HOME`, else
     ~/.qprim). Not created here: commands that only read (validate, show) must work on a
@@ -18,11 +38,13 @@ def qprim_home() -> Path:
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write to a temp file beside `path`, fsync, then rename: readers see all or nothing."""
+    """Write to a temp file beside `path`, fsync, then rename: readers see all or nothing.
+    The file gets the mode the user's umask gives any new file, as `open()` would."""
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
             handle.flush()
@@ -32,6 +54,14 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def make_staging_dir(parent: Path, prefix: str) -> Path:
+    """A new, uniquely named folder in `parent` with the mode the umask gives any folder
+    (`mkdtemp` makes it private, and a run folder renamed from it would stay so)."""
+    folder = Path(tempfile.mkdtemp(dir=parent, prefix=prefix, suffix=".tmp"))
+    folder.chmod(DIR_MODE)
+    return folder
 
 
 def write_json_atomic(path: Path, payload: Any, **dump_kwargs: Any) -> None:

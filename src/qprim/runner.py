@@ -12,17 +12,23 @@ import glob
 import logging
 import os
 import time
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qprim.engine.events import EventSink, ignore
 from qprim.errors import (
+    EXIT_CODES,
     ExitCode,
     InputError,
+    Interrupted,
+    QprimError,
     ServiceUnavailable,
     StateError,
+    WaitingError,
     describe_failure,
+    still_running,
 )
 from qprim.files import qprim_home
 from qprim.state import runs
@@ -34,6 +40,7 @@ from qprim.workload import (
     load_workload,
     workload_digest,
 )
+from qprim.workload.types import Workload
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,7 +70,10 @@ IBM_CALL_TIMEOUT_ENV = "QPRIM_IBM_CALL_TIMEOUT"
 
 @dataclass(frozen=True)
 class RunRequest:
-    inputs: list[Path]
+    """What to run: files, folders or globs (`qprim run`), or workloads already loaded
+    (the Python API), each known by its `source`."""
+
+    inputs: Sequence[Path | Workload]
     flags: CircuitFileFlags | None = None
     out: Path | None = None
     refresh: bool = False
@@ -73,7 +83,8 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class WorkloadRun:
-    """How one workload of a command ended."""
+    """How one workload of a command ended: its saved run, or the error that stopped it
+    (`exception`, for callers that raise it again, e.g. the Python API)."""
 
     source: Path
     name: str
@@ -81,13 +92,45 @@ class WorkloadRun:
     seconds: float
     saved: runs.SavedRun | None = None
     error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def job_ids(self) -> tuple[str, ...]:
+        """The jobs of a workload that stopped waiting: they keep running at the backend."""
+        return self.exception.job_ids if isinstance(self.exception, WaitingError) else ()
+
+    def summary(self) -> str:
+        """One line on how it ended (the flow run's state message): where it was saved and
+        its checks, the failed checks' details, or the error and the jobs still running."""
+        if self.saved is not None:
+            record = self.saved.record
+            failed = record.failed_checks
+            if failed:
+                details = "; ".join(f"pub {c.pub} {c.kind}: {c.detail}" for c in failed)
+                checks = f"{len(failed)} of {len(record.expect)} checks failed: {details}"
+            elif record.expect:
+                checks = f"all {len(record.expect)} checks passed"
+            else:
+                return f"{self.name}: saved to {self.saved.path}"
+            return f"{self.name}: {checks}; saved to {self.saved.path}"
+        line = f"{self.name}: {self.reason()}"
+        return f"{line}; {still_running(self.job_ids)}" if self.job_ids else line
+
+    def reason(self) -> str:
+        """Why a workload that did not finish stopped, in one line."""
+        exc = self.exception
+        why = str(exc) if isinstance(exc, QprimError) else f"{type(exc).__name__}: {exc}"
+        return f"{EXIT_CODES[self.exit_code].status}: {' '.join(why.split())}"
 
 
-def expand(inputs: list[Path]) -> list[Path]:
-    """Files as given; folders by their workload files (*.yaml, *.yml); globs expanded."""
-    paths: list[Path] = []
+def expand(inputs: Sequence[Path | Workload]) -> dict[Path, Path | Workload]:
+    """Each input by its path: files as given; folders by their workload files (*.yaml,
+    *.yml); globs expanded; a loaded workload by its source. Each path once, in order."""
+    paths: list[Path | Workload] = []
     for item in inputs:
-        if item.is_dir():
+        if isinstance(item, Workload):
+            paths.append(item)
+        elif item.is_dir():
             found = sorted(p for p in item.iterdir() if p.suffix in WORKLOAD_SUFFIXES)
             if not found:
                 raise InputError(f"{item}: no workload files (*.yaml, *.yml) in this folder")
@@ -99,7 +142,10 @@ def expand(inputs: list[Path]) -> list[Path]:
             paths.extend(m for m in matches if m.suffix in INPUT_SUFFIXES)
         else:
             paths.append(item)
-    return list(dict.fromkeys(paths))
+    expanded: dict[Path, Path | Workload] = {}
+    for item in paths:
+        expanded.setdefault(item.source if isinstance(item, Workload) else item, item)
+    return expanded
 
 
 def deadline_after(timeout: float | None) -> float | None:
@@ -119,7 +165,8 @@ def run(
 
     started = time.monotonic()
     deadline = deadline_after(request.timeout)
-    paths = expand(request.inputs)
+    sources = expand(request.inputs)
+    paths = list(sources)
     outs = _out_dirs(request.out, paths, several=len(paths) > 1)
     for folder in outs.values():
         runs.check_destination(folder)
@@ -128,18 +175,19 @@ def run(
     journal = stores.journal
     accounts: dict[str | None, IBMAccount] = {}
     plans: dict[Path, WorkloadPlan] = {}
-    for path in paths:
+    for path, source in sources.items():
         try:
-            plans[path] = _plan(path, request.flags, accounts)
+            plans[path] = plan_for(source, accounts, request.flags)
         except Exception as exc:
-            ended[path] = _failed(path, exc, started)
+            name = source.name if isinstance(source, Workload) else None
+            ended[path] = _failed(path, exc, started, name)
     backends = _backends(list(plans.values()), stores, accounts, deadline, request.refresh)
     try:
         for path, plan in list(plans.items()):
             try:
-                _check_against_backend(plan, journal, backends, request.refresh)
+                check_against_backend(plan, journal, backends, request.refresh)
             except Exception as exc:
-                ended[path] = _failed(path, exc, started)
+                ended[path] = _failed(path, exc, started, plan.workload.name)
                 del plans[path]
         if plans:
             _use_prefect()
@@ -177,10 +225,14 @@ def _run_flow(
         finished[done.source] = done
         return done
 
+    def interrupted(plan: WorkloadPlan, stopped: Interrupted) -> None:
+        _publish_unfinished(plan, engine, "interrupted (Ctrl-C): qprim stopped waiting", True)
+
     command = RunCommand(
         plans=plans,
         engine=engine,
         finish=finish,
+        interrupted=interrupted,
         name=_command_name(plans, paths),
         tags=tuple(dict.fromkeys(tag for plan in plans for tag in plan.workload.tags)),
         result_storage=result_storage,
@@ -203,14 +255,27 @@ def _run_flow(
         ]
 
 
-def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> ServiceUnavailable:
-    """The failure, and what of the workload's work is kept: so nobody submits it again."""
+def _kept_jobs(plan: WorkloadPlan, journal: Journal) -> list[tuple[str, str | None, str]]:
+    """Each job of the workload as the journal knows it: (label, job id, what is known)."""
     kept = []
     for job in plan.jobs:
-        row = engine.journal.latest(job.digest)
-        if row is not None and row.job_id is not None:
-            state = "result stored" if row.result_sha256 else "submitted, still running"
-            kept.append(f"{job.label}: job {row.job_id} ({state})")
+        row = journal.latest(job.digest)
+        if row is None or row.job_id is None:
+            kept.append((job.label, None, "not submitted"))
+        elif row.result_sha256:
+            kept.append((job.label, row.job_id, "result stored"))
+        else:
+            kept.append((job.label, row.job_id, row.status or "submitted"))
+    return kept
+
+
+def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> ServiceUnavailable:
+    """The failure, and what of the workload's work is kept: so nobody submits it again."""
+    kept = [
+        f"{label}: job {job_id} ({known})"
+        for label, job_id, known in _kept_jobs(plan, engine.journal)
+        if job_id is not None
+    ]
     note = "; ".join(kept) or "nothing was submitted"
     return ServiceUnavailable(
         f"{failure}. Kept: {note}. Run the same command again when it answers: nothing is "
@@ -223,35 +288,35 @@ def check(path: Path, flags: CircuitFileFlags | None = None) -> WorkloadPlan:
     submitting nothing."""
     from functools import partial
 
-    from qprim.backends import Backends
-    from qprim.backends.aer.execute import InProcess
     from qprim.backends.aer.store import AerJobStore
     from qprim.state.locks import file_lock
     from qprim.state.storage import LocalStorage
 
     accounts: dict[str | None, IBMAccount] = {}
-    plan = _plan(path, flags, accounts)
+    plan = plan_for(path, accounts, flags)
     # the device's facts only: nothing is submitted, nothing written
     aer_store = AerJobStore(LocalStorage(qprim_home()), partial(file_lock, qprim_home() / "locks"))
-    backends = Backends(aer_store, InProcess(), accounts)
-    _check_fits(plan.workload, backends(plan.workload.backend))
+    _check_fits(plan.workload, in_process_backends(aer_store, accounts)(plan.workload.backend))
     return plan
 
 
-def _plan(
-    path: Path, flags: CircuitFileFlags | None, accounts: dict[str | None, IBMAccount]
+def plan_for(
+    source: Path | Workload,
+    accounts: dict[str | None, IBMAccount],
+    flags: CircuitFileFlags | None = None,
 ) -> WorkloadPlan:
-    """Load a workload, complete its backend from its block, split it into JobSpecs."""
+    """Load a workload (unless it is loaded), complete its backend from its block, split it
+    into JobSpecs; an IBM block's account is kept in `accounts`."""
     from qprim.plan.jobs import plan_workload
 
-    workload = load_workload(path, flags)
+    workload = source if isinstance(source, Workload) else load_workload(source, flags)
     if workload.backend.block is not None:
-        workload = replace(workload, backend=_from_block(workload.backend, accounts))
+        workload = replace(workload, backend=from_block(workload.backend, accounts))
         workload = replace(workload, digest=workload_digest(workload))
     return plan_workload(workload)
 
 
-def _from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> BackendSpec:
+def from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> BackendSpec:
     """`spec` completed from its block; an IBM block's account is kept in `accounts`, and
     the settings the client reads only from the environment are set for this process."""
     _use_prefect()
@@ -288,7 +353,7 @@ def _needs_submitting(plan: WorkloadPlan, journal: Journal, refresh: bool) -> bo
     return any(row is None or row.job_id is None for row in latest)
 
 
-def _check_against_backend(
+def check_against_backend(
     plan: WorkloadPlan, journal: Journal, backends: Backends, refresh: bool
 ) -> None:
     """A circuit wider than the backend is an input error, found before anything is
@@ -312,8 +377,6 @@ def _backends(
     deadline: float | None,
     refresh: bool,
 ) -> Backends:
-    from qprim.backends import Backends
-
     unfinished = [
         job
         for plan in plans
@@ -321,16 +384,36 @@ def _backends(
         for job in plan.jobs
         if refresh or not _has_result(stores.journal.latest(job.digest))
     ]
+    return _open_backends(stores.aer, _aer_runner(len(unfinished)), accounts, deadline)
+
+
+def in_process_backends(
+    aer_store: AerJobStore, accounts: dict[str | None, IBMAccount], deadline: float | None = None
+) -> Backends:
+    """Backends for work that runs at most one Aer simulation at a time, in this process."""
+    from qprim.backends.aer.execute import InProcess
+
+    return _open_backends(aer_store, InProcess(), accounts, deadline)
+
+
+def _open_backends(
+    aer_store: AerJobStore,
+    aer_runner: AerRunner,
+    accounts: dict[str | None, IBMAccount],
+    deadline: float | None,
+) -> Backends:
+    from qprim.backends import Backends
+
     return Backends(
-        aer_store=stores.aer,
-        aer_runner=_aer_runner(len(unfinished)),
+        aer_store=aer_store,
+        aer_runner=aer_runner,
         accounts=accounts,
         deadline=deadline,
-        ibm_call_timeout=_ibm_call_timeout(),
+        ibm_call_timeout=ibm_call_timeout(),
     )
 
 
-def _ibm_call_timeout() -> float | None:
+def ibm_call_timeout() -> float | None:
     """`QPRIM_IBM_CALL_TIMEOUT`: seconds any one IBM client call may take (default 300)."""
     value = os.environ.get(IBM_CALL_TIMEOUT_ENV)
     return float(value) if value else None
@@ -396,8 +479,10 @@ def _finish(
         done = assemble(plan, outcome, engine.payload, flow_run)
     except Exception as exc:
         if is_prefect_unreachable(exc):
-            exc = _survived(exc, plan, engine)
-        return _failed(w.source, exc, started, w.name)
+            return _failed(w.source, _survived(exc, plan, engine), started, w.name)
+        failed = _failed(w.source, exc, started, w.name)
+        _publish_unfinished(plan, engine, failed.reason(), isinstance(exc, WaitingError))
+        return failed
     folder = out or runs.default_run_dir(w.name, w.digest)
     try:
         runs.save_run(folder, done.record, done.result_json, w.files)
@@ -414,6 +499,28 @@ def _finish(
     return WorkloadRun(w.source, w.name, code, time.monotonic() - started, saved)
 
 
+def _publish_unfinished(plan: WorkloadPlan, engine: Engine, why: str, running: bool) -> None:
+    """The workload's `run-summary` artifact when it did not finish: why, and its jobs (the
+    ones still `running` at the backend can be collected later)."""
+    from qprim.flows.artifacts import publish_unfinished
+    from qprim.flows.health import is_prefect_unreachable
+
+    jobs = _kept_jobs(plan, engine.journal)
+    submitted = any(job_id is not None for _, job_id, _ in jobs)
+    hint = (
+        "The jobs keep running at the backend. Run the same command again to collect them "
+        "(nothing is submitted twice), or `qprim fetch JOB_ID` for one of them."
+        if running and submitted
+        else ""
+    )
+    try:
+        publish_unfinished(plan.workload.name, why, jobs, hint)
+    except Exception as exc:
+        if not is_prefect_unreachable(exc):
+            raise
+        log.warning("the run's Prefect artifacts were not created: the server stopped answering")
+
+
 def _not_saved(exc: OSError, folder: Path, job_ids: list[str]) -> StateError:
     """The run finished but its folder could not be written: say where the result is."""
     _, why = describe_failure(exc)
@@ -427,7 +534,8 @@ def _not_saved(exc: OSError, folder: Path, job_ids: list[str]) -> StateError:
 
 def _failed(path: Path, exc: BaseException, started: float, name: str | None = None) -> WorkloadRun:
     code, message = describe_failure(exc)
-    return WorkloadRun(path, name or path.stem, code, time.monotonic() - started, error=message)
+    seconds = time.monotonic() - started
+    return WorkloadRun(path, name or path.stem, code, seconds, error=message, exception=exc)
 
 
 def _out_dirs(out: Path | None, paths: list[Path], several: bool) -> dict[Path, Path | None]:
@@ -455,8 +563,6 @@ def fetch(
     events: EventSink = ignore,
 ) -> runs.SavedRun:
     """Fetch a job by id, in any process: the journal says where it ran (or `block` does)."""
-    from qprim.backends import Backends
-    from qprim.backends.aer.execute import InProcess
     from qprim.engine import Engine, Submitted
     from qprim.stores import open_stores
 
@@ -465,12 +571,12 @@ def fetch(
     stores = open_stores()
     row = stores.journal.by_job_id(job_id)
     accounts: dict[str | None, IBMAccount] = {}
-    spec = _backend_of(job_id, row, block, stores.aer, accounts)
+    spec = backend_of(job_id, row, block, stores.aer, accounts)
     _use_prefect()
     from qprim.flows.run import FetchCommand, fetch_command, log_event
 
     deadline = deadline_after(timeout)
-    backends = Backends(stores.aer, InProcess(), accounts, deadline, _ibm_call_timeout())
+    backends = in_process_backends(stores.aer, accounts, deadline)
 
     def both(event: object) -> None:
         events(event)  # type: ignore[arg-type]
@@ -503,7 +609,7 @@ def fetch(
     return fetch_command(FetchCommand(submitted, engine, finish, stores.settings.results))
 
 
-def _backend_of(
+def backend_of(
     job_id: str,
     row: Submission | None,
     block: str | None,
@@ -514,7 +620,7 @@ def _backend_of(
     from qprim.workload.types import BackendSpec
 
     if block is not None:
-        return _from_block(BackendSpec(kind="ibm", name=None, block=block), accounts)
+        return from_block(BackendSpec(kind="ibm", name=None, block=block), accounts)
     if row is not None:
         spec = BackendSpec(
             kind=row.backend_kind,  # type: ignore[arg-type]
@@ -522,7 +628,7 @@ def _backend_of(
             block=row.block,
         )
         if row.backend_kind == "ibm":
-            return _from_block(spec, accounts) if spec.block else spec
+            return from_block(spec, accounts) if spec.block else spec
         job = aer_store.get(job_id)
         return replace(spec, noise=job.header["noise"]) if job is not None else spec
     job = aer_store.get(job_id) if job_id.startswith("aer-") else None

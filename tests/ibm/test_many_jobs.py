@@ -15,6 +15,7 @@ import numpy as np
 from qprim import load_run
 from qprim.testing.emulator_process import emulator_process
 from tests.ibm.support import IBM, TOKEN, create_block
+from tests.support import PrefectAPI
 
 POST_JOBS = r"^/api/v1/jobs$"
 SWEEP = """\
@@ -128,6 +129,16 @@ def test_a_pending_job_limit_is_waited_out_and_nothing_is_made_twice(ibm: IBM) -
         assert done.returncode == 0, done.stderr
         assert len(limited.jobs()) == 5
         assert "pending-job limit" in done.stderr  # it said why it waited
+        # and so do the Prefect logs, as a line of the submit task run that waited
+        api = PrefectAPI(ibm.qprim.env["PREFECT_API_URL"])
+        lines = api.task_log_lines(json.loads(done.stdout)["flow_run"]["id"])
+        assert any(
+            task.startswith("submit limited part ")
+            and text.startswith("limited part ")
+            and ": waiting: " in text
+            and "pending-job limit" in text
+            for task, text in lines
+        ), lines
         assert_ry_physics(ibm.qprim.cwd / "out", 10)
 
 
@@ -145,3 +156,7 @@ def test_duplicates_made_by_the_clients_own_retry_are_cancelled(ibm: IBM) -> Non
         later["id"]: "Cancelled",
     }
     assert f"cancelled {later['id']}" in done.stderr
+    api = PrefectAPI(ibm.qprim.env["PREFECT_API_URL"])
+    lines = api.task_log_lines(json.loads(done.stdout)["flow_run"]["id"])
+    decision = f"kept the earliest, {kept}; cancelled {later['id']} (still queued)"
+    assert ("submit bell", f"bell: duplicates {kept}: {decision}") in lines

@@ -13,26 +13,29 @@ import typer
 
 from qprim import __version__
 from qprim.cli.blocks import blocks_app
+from qprim.cli.common import Commands
 from qprim.cli.compare import compare
 from qprim.cli.emulator import emulator_app
 from qprim.cli.export import export
-from qprim.cli.jobs import fetch, jobs
+from qprim.cli.jobs import cancel, fetch, jobs
 from qprim.cli.run import run, schema, validate
 from qprim.cli.server import server_app
 from qprim.cli.show import show_command
 from qprim.cli.team import deploy, journal_app
 
 app = typer.Typer(
+    cls=Commands,
     name="qprim",
     help="Run Qiskit primitive workloads reliably: never submit twice, never lose a result.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
 )
 app.command()(run)
 app.command()(validate)
 app.command()(fetch)
 app.command()(jobs)
+app.command()(cancel)
 app.command(name="show")(show_command)
 app.command()(export)
 app.command()(compare)
@@ -61,7 +64,7 @@ def main_options(
 
 def main() -> None:
     try:
-        app()
+        app(prog_name="qprim")  # `python -m qprim` too: its help and completion name `qprim`
     finally:
         # The interpreter's last garbage collection walks every object Qiskit and Prefect
         # made (about 0.3 s after qprim is done); exit handlers still run, flushing logs.

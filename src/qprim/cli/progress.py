@@ -15,7 +15,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from qprim.cli.render import new_table
+from qprim.cli.render import add_job_id_column, new_table
 from qprim.engine.events import Event
 
 _STYLE = {
@@ -75,7 +75,10 @@ class Progress:
             return Text("checking workloads and starting the flow…", style="dim")
         now = time.time()
         table = new_table("jobs")
-        for header in ("workload", "job", "job id", "status", "queued s", "running s", "detail"):
+        for header in ("workload", "job"):
+            table.add_column(header, overflow="fold")
+        add_job_id_column(table)
+        for header in ("status", "queued s", "running s", "detail"):
             table.add_column(header, overflow="fold", justify="right" if " s" in header else "left")
         with self._lock:
             rows = list(self.rows.values())

@@ -38,6 +38,9 @@ def stderr_console() -> Console:
     return console
 
 
+WIDE = 100  # columns from which the metrics table shows every clock time
+
+
 def show_run(
     console: Console,
     record: RunRecord,
@@ -49,7 +52,7 @@ def show_run(
 ) -> None:
     """A run's tables (and counts as bars if asked); sweeps are cut to `limit` points
     per PUB (None: all), and a notice says so and where to see the rest."""
-    console.print(metrics_table(record))
+    console.print(metrics_table(record, console.width))
     console.print(pubs_table(record))
     console.print(cache_table(record))
     if record.workload.digest:
@@ -95,23 +98,28 @@ def checks_table(record: RunRecord) -> Table:
     return table
 
 
-def metrics_table(record: RunRecord) -> Table:
-    """Per job: its part, status and timing (full timestamps are in run.json)."""
+def metrics_table(record: RunRecord, width: int = WIDE) -> Table:
+    """Per job: its part, status and timing (full timestamps are in run.json). Narrower
+    than `WIDE`, the start and end clock times are left out (queue s and run s say them),
+    so every job id fits whole on an 80-column terminal."""
     title = f"job metrics: {record.workload.name} on {record.backend.label}"
     if record.execution.mode != "job":
         session = record.execution.session_id or "-"
         title += f" ({record.execution.mode} {session})"
     table = new_table(title)
-    columns = ["created", "started", "finished", "queue_s", "run_s"]
+    clocks = ["created", "started", "finished"] if width >= WIDE else ["created"]
+    columns = [*clocks, "queue_s", "run_s"]
     if any(job.metrics.quantum_s is not None for job in record.jobs):
         columns.append("quantum_s")  # usage that IBM Quantum bills
     several = len(record.jobs) > 1
     headers = ["job id", *(["part"] if several else []), "status", *columns]
-    for header in headers:
+    add_job_id_column(table)
+    for header in headers[1:]:
         table.add_column(
             header.replace("_s", " s"),
             justify="right" if "_s" in header else "left",
             overflow="fold",
+            no_wrap=header in clocks,
         )
     for job in record.jobs:
         metrics = job.metrics.model_dump()
@@ -146,7 +154,8 @@ def pubs_table(record: RunRecord) -> Table:
 
 def cache_table(record: RunRecord) -> Table:
     table = new_table("cache")
-    for header in ("job id", "pubs", "submit", "result"):
+    add_job_id_column(table)
+    for header in ("pubs", "submit", "result"):
         table.add_column(header, overflow="fold")
     for job in record.jobs:
         table.add_row(
@@ -205,7 +214,10 @@ def extrema_table(found: list[facts.Extremum]) -> Table:
 def batch_table(runs: list[WorkloadRun]) -> Table:
     """One line per workload of a multi-workload run."""
     table = new_table("summary")
-    for header in ("workload", "status", "jobs", "cache", "checks", "time s"):
+    for header in ("workload", "status"):
+        table.add_column(header, overflow="fold")
+    add_job_id_column(table, "jobs")
+    for header in ("cache", "checks", "time s"):
         table.add_column(header, justify="right" if header == "time s" else "left", overflow="fold")
     for run in runs:
         record = run.saved.record if run.saved else None
@@ -216,8 +228,8 @@ def batch_table(runs: list[WorkloadRun]) -> Table:
         table.add_row(
             run.name,
             f"[green]{word}[/]" if run.exit_code == ExitCode.OK else f"[red]{word}[/]",
-            ", ".join(job.job_id for job in jobs) or "-",
-            ", ".join(f"{job.submit}/{job.result}" for job in jobs) or "-",
+            "\n".join(job.job_id for job in jobs) or "-",
+            "\n".join(f"{job.submit}/{job.result}" for job in jobs) or "-",
             f"{passed}/{len(checks)}" if checks else "-",
             f"{run.seconds:.1f}",
         )
@@ -225,22 +237,43 @@ def batch_table(runs: list[WorkloadRun]) -> Table:
 
 
 def journal_table(submissions: list[Submission]) -> Table:
-    table = new_table("recorded submissions")
-    for header in ("when", "workload", "part", "job id", "backend", "mode", "state", "status"):
+    """`qprim jobs` on a terminal: newest first, every job id whole."""
+    table = new_table("recorded submissions (UTC)")
+    table.add_column("when", no_wrap=True)
+    for header in ("workload", "part"):
+        table.add_column(header, overflow="fold")
+    add_job_id_column(table)
+    for header in ("backend", "mode", "status"):
         table.add_column(header, overflow="fold")
     for sub in submissions:
-        mode = sub.mode if sub.session_id is None else f"{sub.mode} {sub.session_id}"
-        table.add_row(
-            sub.created,
-            sub.workload,
-            f"{sub.part}/{sub.parts}",
-            sub.job_id or "-",
-            f"{sub.backend_kind}:{sub.backend_name}",
-            mode,
-            sub.state,
-            sub.status or "-",
-        )
+        table.add_row(*_journal_cells(sub, full=False))
     return table
+
+
+JOURNAL_COLUMNS = ("when", "workload", "part", "job_id", "backend", "mode", "status")
+
+
+def journal_tsv(submissions: list[Submission]) -> str:
+    """`qprim jobs` in a pipe: a header line, then one tab-separated line per submission
+    (full timestamps), so `grep`, `cut -f4` and `awk -F'\\t'` work on it."""
+    lines = ["\t".join(JOURNAL_COLUMNS)]
+    lines += ["\t".join(_journal_cells(sub, full=True)) for sub in submissions]
+    return "\n".join(lines) + "\n"
+
+
+def _journal_cells(sub: Submission, *, full: bool) -> tuple[str, ...]:
+    """A submission's cells: the job's status, or the journal's state before it has one
+    (`prepared`: claimed, the backend not yet known to have the job)."""
+    mode = sub.mode if sub.session_id is None else f"{sub.mode} {sub.session_id}"
+    return (
+        sub.created if full else sub.created[5:16].replace("T", " "),
+        sub.workload,
+        f"{sub.part}/{sub.parts}",
+        sub.job_id or "-",
+        f"{sub.backend_kind}:{sub.backend_name}",
+        mode,
+        sub.status or sub.state,
+    )
 
 
 def summary_table(summary: dict[str, Any]) -> Table:
@@ -272,6 +305,12 @@ def summary_table(summary: dict[str, Any]) -> Table:
             _cell(load),
         )
     return table
+
+
+def add_job_id_column(table: Table, header: str = "job id") -> None:
+    """Job ids are copied whole into `qprim fetch` and `qprim cancel`: their column never
+    wraps or cuts them; the other columns give way on a narrow terminal."""
+    table.add_column(header, no_wrap=True)
 
 
 def new_table(title: str, caption: str | None = None) -> Table:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qprim.cli.common import JsonOpt, handles_errors, print_json
+from qprim.cli.common import JsonOpt, error_document, handles_errors, print_json, saved_document
 from qprim.cli.options import (
     BackendOpt,
     NoiseOpt,
@@ -88,14 +88,13 @@ def run(
 
 
 def _run_document(workload_run: WorkloadRun) -> dict[str, Any]:
-    """run.json of a workload that ran; its error otherwise."""
+    """run.json, the run folder and the numbers of a workload that ran (exit code 0, or 6
+    for failed checks); its error document otherwise."""
     if workload_run.saved is not None:
-        return workload_run.saved.record.document()
-    return {
-        "workload": {"source": str(workload_run.source)},
-        "exit_code": int(workload_run.exit_code),
-        "error": workload_run.error,
-    }
+        return {**saved_document(workload_run.saved), "exit_code": int(workload_run.exit_code)}
+    assert workload_run.exception is not None
+    workload = {"name": workload_run.name, "source": str(workload_run.source)}
+    return {"workload": workload, **error_document(workload_run.exception)}
 
 
 def _write_junit(path: Path, runs: list[WorkloadRun]) -> None:

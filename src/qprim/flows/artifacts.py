@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from qprim.report.facts import metrics_rows
-from qprim.report.markdown import markdown_summary
+from qprim.report.markdown import markdown_summary, unfinished_summary
 
 if TYPE_CHECKING:
     from qprim.state.runs import SavedRun
@@ -34,4 +34,16 @@ def publish(saved: SavedRun) -> None:
         key=artifact_key("run-summary", name),
         markdown=markdown_summary(record, saved.result, str(saved.path)),
         description=f"Results of workload {name}, saved to {saved.path}",
+    )
+
+
+def publish_unfinished(
+    workload: str, why: str, jobs: list[tuple[str, str | None, str]], hint: str
+) -> None:
+    """The workload's summary when it did not finish: why, and which jobs to collect later
+    (the same key as a finished run's summary, so the workload's history shows it)."""
+    create_markdown_artifact(
+        key=artifact_key("run-summary", workload),
+        markdown=unfinished_summary(workload, why, jobs, hint),
+        description=f"Workload {workload} did not finish",
     )

@@ -43,7 +43,10 @@ DEFAULTS = {
     # "Loading account with the given token..." on every run is not news to the user
     "QISKIT_IBM_RUNTIME_LOG_LEVEL": "ERROR",
 }
-VERBOSE = {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "0"}
+# A level NAME: Prefect applies PREFECT_LOGGING_* overrides as text, and logging knows no
+# level "0", so Prefect's whole logging setup failed quietly (no console lines, and no
+# logs sent to the server either)
+VERBOSE = {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"}
 
 
 class ServerKind(StrEnum):

@@ -6,6 +6,11 @@ task runs of their own, named after the workload and part, taking a small refere
 through a context variable set for the flow run. `submit` is never retried by Prefect
 (the journal makes it idempotent); `fetch` retries transient failures with backoff.
 
+The flow run ends in a state that tells the story in the UI: Completed; Failed with the
+failed checks' details (the results are saved all the same); Failed "TimedOut" or
+Cancelled (Ctrl-C) naming the jobs that keep running. The flow returns that state with
+the command's results as its data, so the caller gets them whatever the state.
+
 A `qprim-run` flow run started by a deployment has no command bound: its parameters
 carry the workloads themselves (`qprim.flows.deploy`), which it loads, plans and runs.
 With a shared storage block, the fetch task's own results are kept there too.
@@ -19,19 +24,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from prefect import flow, get_run_logger, tags, task
 from prefect.cache_policies import NO_CACHE
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.states import Cancelled, Completed, Failed, State
 from prefect.tasks import exponential_backoff
 
-from qprim.errors import TransientBackendError
+from qprim.errors import ExitCode, Interrupted, TransientBackendError, still_running, worst
 from qprim.report.record import FlowRunRef
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import TaskRun
-    from prefect.states import State
 
     from qprim.engine import Collected, Engine, Event, Outcome, Submitted
     from qprim.plan.jobs import JobSpec, WorkloadPlan
@@ -51,14 +56,25 @@ class JobRef:
     label: str
 
 
+class Ended(Protocol):
+    """How one workload of the command ended, as the flow run's final state reports it."""
+
+    @property
+    def exit_code(self) -> ExitCode: ...
+
+    def summary(self) -> str: ...
+
+
 @dataclass
 class RunCommand:
     """What a `qprim-run` flow run works on that is no parameter: the plans and the engine
-    running them, and how each workload's run is finished (assembled, checked, saved)."""
+    running them, how each workload's run is finished (assembled, checked, saved), and
+    what is kept of a workload when the command is interrupted."""
 
     plans: list[WorkloadPlan]
     engine: Engine
-    finish: Callable[[WorkloadPlan, Outcome, FlowRunRef], Any]
+    finish: Callable[[WorkloadPlan, Outcome, FlowRunRef], Ended]
+    interrupted: Callable[[WorkloadPlan, Interrupted], None]
     name: str
     tags: tuple[str, ...] = ()
     result_storage: str | None = None  # a storage block (TYPE/NAME) for Prefect's results
@@ -88,14 +104,16 @@ def submit_task(job: JobRef) -> Submitted:
     return engine.submit(engine.job(job.digest))
 
 
-@task(
-    name="fetch",
-    cache_policy=NO_CACHE,
-    retries=FETCH_RETRIES,
-    retry_delay_seconds=exponential_backoff(backoff_factor=2),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=is_transient,
-)
+# How every fetch task (qprim's own, and `qprim.flows.tasks.fetch_result`) is retried.
+FETCH_RETRY_OPTIONS: dict[str, Any] = {
+    "retries": FETCH_RETRIES,
+    "retry_delay_seconds": exponential_backoff(backoff_factor=2),
+    "retry_jitter_factor": 0.5,
+    "retry_condition_fn": is_transient,
+}
+
+
+@task(name="fetch", cache_policy=NO_CACHE, **FETCH_RETRY_OPTIONS)
 def fetch_task(submitted: Submitted) -> Collected:
     return _COMMAND.get().engine.collect(submitted)
 
@@ -125,7 +143,7 @@ class TaskSteps:
 
 
 @flow(name="qprim-run", validate_parameters=False)
-def run_flow(workloads: list[dict[str, Any]], team: str | None = None) -> list[Any]:
+def run_flow(workloads: list[dict[str, Any]], team: str | None = None) -> Any:
     """`workloads` is what a person reads in the UI; the work itself is the command's, or,
     in a deployment's flow run, in `workloads` themselves (`team`: the team block that
     says where the shared state is)."""
@@ -141,13 +159,32 @@ def run_flow(workloads: list[dict[str, Any]], team: str | None = None) -> list[A
 def run_in_this_flow(command: RunCommand) -> list[Any]:
     """Run the command's workloads inside the flow run already running (a deployment's)."""
     with _bound(command), tags(*command.tags):
-        return _run_bound(command)
+        return _results(_run_bound(command))
 
 
-def _run_bound(command: RunCommand) -> list[Any]:
-    outcome = command.engine.run(command.plans, TaskSteps(command.result_storage))
+def _run_bound(command: RunCommand) -> State:
+    try:
+        outcome = command.engine.run(command.plans, TaskSteps(command.result_storage))
+    except Interrupted as stopped:
+        for plan in command.plans:
+            command.interrupted(plan, stopped)
+        message = f"interrupted (Ctrl-C): qprim stopped waiting; {still_running(stopped.job_ids)}"
+        return Cancelled(message=message, data=stopped)
     flow_run = current_flow_run()
-    return [command.finish(plan, outcome, flow_run) for plan in command.plans]
+    return ending([command.finish(plan, outcome, flow_run) for plan in command.plans])
+
+
+def ending(ended: list[Ended]) -> State:
+    """The flow run's final state: its type from the worst exit code, its message how each
+    workload ended (the failed checks' details, the jobs still running); `ended` its data."""
+    code = worst([run.exit_code for run in ended])
+    message = "; ".join(run.summary() for run in ended)
+    if code == ExitCode.OK:
+        return Completed(message=message, data=ended)
+    if code == ExitCode.DEADLINE:
+        # Prefect's own name for a run that ran out of time (a Failed state)
+        return Failed(name="TimedOut", message=message, data=ended)
+    return Failed(message=message, data=ended)
 
 
 @flow(name="qprim-fetch", validate_parameters=False)
@@ -159,10 +196,21 @@ def fetch_flow(job_id: str, backend: str) -> Any:
 
 
 def run_command(command: RunCommand) -> list[Any]:
-    """Run the command's workloads as one flow run."""
+    """Run the command's workloads as one flow run: what `finish` returned for each, whatever
+    the flow run's final state; an interruption is raised again once it is recorded."""
     with _bound(command), tags(*command.tags), _heartbeats_as_configured():
         named = run_flow.with_options(name=command.name, flow_run_name=_flow_run_name(command))
-        return named([describe(plan) for plan in command.plans])
+        state = named([describe(plan) for plan in command.plans], return_state=True)
+    return _results(state)
+
+
+def _results(state: State) -> list[Any]:
+    """What `finish` returned for each workload, whatever the state's type; an
+    interruption is raised again once the state has recorded it."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def fetch_command(command: FetchCommand) -> Any:

@@ -8,7 +8,7 @@ terminal tables.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from qprim.report import facts
@@ -30,6 +30,24 @@ def markdown_summary(record: RunRecord, result: PrimitiveResult, run_dir: str | 
             else _evs(record, result, run_dir)
         ),
         _checks(record),
+    ]
+    return "\n\n".join(section for section in sections if section) + "\n"
+
+
+def unfinished_summary(
+    workload: str, why: str, jobs: Sequence[tuple[str, str | None, str]], hint: str
+) -> str:
+    """A workload that did not finish (given up, interrupted, failed): why, and each of its
+    jobs as (label, job id or None, last known status), so the UI shows what to fetch."""
+    rows = [
+        (label, _code(job_id) if job_id else "not submitted", status)
+        for label, job_id, status in jobs
+    ]
+    sections = [
+        f"## qprim run: {workload} did not finish",
+        _cell(why),
+        "### Jobs\n\n" + _table(("job", "job id", "last known status"), rows) if rows else "",
+        _cell(hint),
     ]
     return "\n\n".join(section for section in sections if section) + "\n"
 

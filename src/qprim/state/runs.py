@@ -15,7 +15,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from qprim.errors import InputError
-from qprim.files import write_atomic
+from qprim.files import make_staging_dir, write_atomic
 from qprim.report.describe import completed
 from qprim.report.record import RunRecord
 from qprim.state.codec import decode_result
@@ -90,9 +89,7 @@ def save_run(
     """Write the folder: the result exactly as encoded, the workload's files, the record."""
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_staging(out)
-    staging = Path(
-        tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp")
-    )
+    staging = make_staging_dir(out.parent, f".{out.name}.{os.getpid()}.")
     try:
         write_atomic(staging / RESULT_FILE, result_json)
         _copy_workload(workload_files, staging / WORKLOAD_DIR)
