@@ -55,9 +55,15 @@ def test_every_json_command_puts_one_error_document_on_stdout(qprim: Qprim) -> N
     assert "unknown job" in error_document(qprim.run("cancel", "aer-0", "--json"), 2)["error"]
     assert "run.json" in error_document(qprim.run("compare", "a", "b", "--json"), 2)["error"]
     assert "pattern" in error_document(qprim.run("run", "nothing-*.yaml", "--json"), 2)["error"]
+    assert (
+        "unknown block" in error_document(qprim.run("blocks", "show", "nope", "--json"), 2)["error"]
+    )
     # usage errors too: a missing argument, a value that is not a number
     assert "Missing argument" in error_document(qprim.run("validate", "--json"), 2)["error"]
     assert "--limit" in error_document(qprim.run("jobs", "--limit", "x", "--json"), 2)["error"]
+    assert "--pool" in error_document(qprim.run("deploy", BELL, "--json"), 2)["error"]
+    nested = error_document(qprim.run("blocks", "show", "--json"), 2)  # in a command group
+    assert "Missing argument" in nested["error"]
     # qprim's own state unusable: exit 4
     for side in qprim.home.glob("journal.sqlite-*"):  # its WAL would still be readable
         side.unlink()
