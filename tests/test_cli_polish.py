@@ -55,9 +55,15 @@ def test_every_json_command_puts_one_error_document_on_stdout(qprim: Qprim) -> N
     assert "unknown job" in error_document(qprim.run("cancel", "aer-0", "--json"), 2)["error"]
     assert "run.json" in error_document(qprim.run("compare", "a", "b", "--json"), 2)["error"]
     assert "pattern" in error_document(qprim.run("run", "nothing-*.yaml", "--json"), 2)["error"]
+    assert (
+        "unknown block" in error_document(qprim.run("blocks", "show", "nope", "--json"), 2)["error"]
+    )
     # usage errors too: a missing argument, a value that is not a number
     assert "Missing argument" in error_document(qprim.run("validate", "--json"), 2)["error"]
     assert "--limit" in error_document(qprim.run("jobs", "--limit", "x", "--json"), 2)["error"]
+    assert "--pool" in error_document(qprim.run("deploy", BELL, "--json"), 2)["error"]
+    nested = error_document(qprim.run("blocks", "show", "--json"), 2)  # in a command group
+    assert "Missing argument" in nested["error"]
     # qprim's own state unusable: exit 4
     for side in qprim.home.glob("journal.sqlite-*"):  # its WAL would still be readable
         side.unlink()
@@ -122,7 +128,21 @@ def test_run_folders_respect_the_umask(
         assert stat.S_IMODE(path.stat().st_mode) == file_mode, path
 
 
-def test_job_ids_are_whole_in_every_table_at_80_columns(qprim: Qprim) -> None:
+def folded(text: str, job_id: str) -> str:
+    """A job id as a table too narrow for it shows it: its first piece and those below."""
+    lines = text.splitlines()
+    row = next(i for i, line in enumerate(lines) if job_id[:6] in line)
+    start = lines[row].index(job_id[:6])
+    pieces = []
+    for line in lines[row:]:
+        piece = line[start:].split(" ", 1)[0]
+        if not piece:
+            break
+        pieces.append(piece)
+    return "".join(pieces)
+
+
+def test_job_ids_are_whole_at_80_columns_and_folded_never_cut_below(qprim: Qprim) -> None:
     narrow = {"COLUMNS": "80"}
     done = qprim.run("run", BELL, "--out", "out", env=narrow)
     assert done.returncode == 0, done.stderr
@@ -137,6 +157,10 @@ def test_job_ids_are_whole_in_every_table_at_80_columns(qprim: Qprim) -> None:
         text = ANSI.sub("", shown.stdout)
         assert job_id in text, text
         assert max(len(line.rstrip()) for line in text.splitlines()) <= 80
+        # narrower than the id's row: it is folded onto the next lines, never cut
+        tiny = qprim.run(*command, env={**terminal, "COLUMNS": "28"})
+        text = ANSI.sub("", tiny.stdout)
+        assert folded(text, job_id) == job_id and not re.search(r"aer-\S*…", text), text
 
 
 def test_jobs_in_a_pipe_are_tab_separated_lines_for_grep_and_cut(qprim: Qprim) -> None:

@@ -73,6 +73,9 @@ def test_two_runs_at_once_start_one_server_that_status_names_and_stop_ends(
             assert api.get(f"/flow_runs/{flow_run}").json()["state"]["type"] == "COMPLETED"
     ui = httpx.get(status["ui_url"], timeout=30)
     assert ui.status_code == 200 and "<html" in ui.text.lower()
+    # the UI in a browser asks this server, not Prefect's default port 4200
+    settings = httpx.get(f"{status['ui_url']}/ui-settings", timeout=30).json()
+    assert settings["api_url"] == status["url"]
     # Prefect's own database, in PREFECT_HOME: shared with a temporary server
     assert status["prefect_home"] == managed.env["PREFECT_HOME"]
     assert (Path(managed.env["PREFECT_HOME"]) / "prefect.db").exists()

@@ -15,7 +15,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from qprim.cli.render import add_job_id_column, new_table
+from qprim.cli.render import add_job_id_column, job_id_cell, new_table
 from qprim.engine.events import Event
 
 _STYLE = {
@@ -89,7 +89,7 @@ class Progress:
             table.add_row(
                 row.workload,
                 row.job.removeprefix(row.workload).strip() or "-",
-                row.job_id,
+                job_id_cell(row.job_id),
                 Text(row.state, style=_STYLE.get(row.state, "")),
                 f"{queued:.0f}",
                 "-" if running is None else f"{running:.0f}",

@@ -130,7 +130,7 @@ def metrics_table(record: RunRecord, width: int = WIDE) -> Table:
             for key in columns
         ]
         part = [f"{job.part}/{job.parts}"] if several else []
-        table.add_row(job.job_id, *part, job.status, *cells)
+        table.add_row(job_id_cell(job.job_id), *part, job.status, *cells)
     return table
 
 
@@ -159,7 +159,7 @@ def cache_table(record: RunRecord) -> Table:
         table.add_column(header, overflow="fold")
     for job in record.jobs:
         table.add_row(
-            job.job_id,
+            job_id_cell(job.job_id),
             facts.pubs_label(job),
             _cache_word(job.submit, new="new"),
             _cache_word(job.result, new="fetched"),
@@ -228,7 +228,7 @@ def batch_table(runs: list[WorkloadRun]) -> Table:
         table.add_row(
             run.name,
             f"[green]{word}[/]" if run.exit_code == ExitCode.OK else f"[red]{word}[/]",
-            "\n".join(job.job_id for job in jobs) or "-",
+            job_id_cell("\n".join(job.job_id for job in jobs) or "-"),
             "\n".join(f"{job.submit}/{job.result}" for job in jobs) or "-",
             f"{passed}/{len(checks)}" if checks else "-",
             f"{run.seconds:.1f}",
@@ -246,7 +246,8 @@ def journal_table(submissions: list[Submission]) -> Table:
     for header in ("backend", "mode", "status"):
         table.add_column(header, overflow="fold")
     for sub in submissions:
-        table.add_row(*_journal_cells(sub, full=False))
+        when, workload, part, job_id, *rest = _journal_cells(sub, full=False)
+        table.add_row(when, workload, part, job_id_cell(job_id), *rest)
     return table
 
 
@@ -308,9 +309,15 @@ def summary_table(summary: dict[str, Any]) -> Table:
 
 
 def add_job_id_column(table: Table, header: str = "job id") -> None:
-    """Job ids are copied whole into `qprim fetch` and `qprim cancel`: their column never
-    wraps or cuts them; the other columns give way on a narrow terminal."""
+    """Job ids are copied whole into `qprim fetch` and `qprim cancel`: their column is the
+    last to give way on a narrow terminal; fill it with `job_id_cell`."""
     table.add_column(header, no_wrap=True)
+
+
+def job_id_cell(job_ids: str) -> Text:
+    """A job id column's cell: folded onto the next line only on a terminal narrower than
+    the id itself, never cut (a `no_wrap` column would cut it there)."""
+    return Text(job_ids, no_wrap=False, overflow="fold")
 
 
 def new_table(title: str, caption: str | None = None) -> Table:

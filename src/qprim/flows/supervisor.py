@@ -57,6 +57,8 @@ class Supervisor:
                 *("--ui", "--analytics-off"),
             ],
             stdin=subprocess.DEVNULL,
+            # what the UI in a browser calls (else Prefect's default port, 4200), unless set
+            env={"PREFECT_UI_API_URL": f"http://{HOST}:{port}/api", **os.environ},
         )
         self.record = ServerRecord(
             url=f"http://{HOST}:{port}/api",
