@@ -129,6 +129,13 @@ class Qprim:
         return journal_submissions(self.home)
 
 
+def run_json_record(document: dict[str, Any]) -> dict[str, Any]:
+    """`run --json`'s document without what it adds to run.json: the folder's path, the
+    exit code and the numbers."""
+    added = ("path", "exit_code", "results", "results_omitted")
+    return {key: value for key, value in document.items() if key not in added}
+
+
 def journal_submissions(home: Path) -> int:
     """Rows in the journal's submissions table under QPRIM_HOME `home` (0: no journal)."""
     db = home / "journal.sqlite"

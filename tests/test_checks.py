@@ -13,7 +13,7 @@ import pytest
 from qprim import load_run
 from qprim.report.checks import evaluate, total_variation
 from qprim.workload import load_workload
-from tests.support import EXAMPLES, Qprim, isa_pubs
+from tests.support import EXAMPLES, Qprim, isa_pubs, run_json_record
 
 WRONG_BELL = (
     (EXAMPLES / "bell.yaml")
@@ -75,7 +75,7 @@ def test_failed_expectation_exits_6_saves_results_and_names_the_check(
     assert manifest["expect"][0]["detail"].startswith("TVD 1.0000 > 0.05")
     assert "FAILED" in done.stderr and "TVD 1.0000 > 0.05" in done.stderr
     saved = load_run(qprim.cwd / "out")
-    assert saved.record.document() == manifest
+    assert saved.record.document() == run_json_record(manifest)
     assert set(saved.result[0].data.c.get_counts()) == {"00", "11"}
     report = ET.parse(qprim.cwd / "report.xml").getroot()
     failures = report.findall(".//testcase/failure")

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from qprim import load_run
-from tests.support import EXAMPLES, Qprim
+from tests.support import EXAMPLES, Qprim, run_json_record
 
 BELL = EXAMPLES / "bell.yaml"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -78,9 +78,7 @@ def test_run_json_gives_each_run_folder_and_its_numbers(qprim: Qprim) -> None:
     for document in (sampler, estimator):
         assert document["exit_code"] == 0
         saved = load_run(qprim.cwd / document["path"])
-        assert saved.record.document() == {
-            k: v for k, v in document.items() if k not in ("path", "exit_code", "results")
-        }
+        assert saved.record.document() == run_json_record(document)
     (pub,) = sampler["results"]
     saved = load_run(qprim.cwd / sampler["path"])
     assert pub == {"pub": 0, "shape": [], "counts": {"c": saved.result[0].data.c.get_counts()}}

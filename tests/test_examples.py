@@ -8,13 +8,14 @@ import numpy as np
 import pytest
 
 from qprim import load_run
-from tests.support import EXAMPLES, Qprim
+from tests.support import EXAMPLES, Qprim, run_json_record
 
 
 def run_example(qprim: Qprim, name: str, *extra: str) -> tuple[dict, object]:
     manifest = qprim.run_json("run", EXAMPLES / name, "--out", "out", *extra)
     saved = load_run(qprim.cwd / "out")
-    assert saved.record.document() == manifest
+    assert saved.record.document() == run_json_record(manifest)
+    assert (manifest["path"], manifest["exit_code"]) == ("out", 0)
     return manifest, saved.result
 
 

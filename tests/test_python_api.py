@@ -150,8 +150,12 @@ def test_run_returns_the_saved_run_and_failed_checks_raise_expectation_failed_wi
     )
     script = f"""
 import qprim
-from qprim.errors import ExpectationFailed
+from qprim.errors import ExpectationFailed, InputError
 
+try:
+    qprim.run({str(EXAMPLES)!r})
+except InputError as exc:
+    print("folder", exc)
 run = qprim.run({str(EXAMPLES / "bell.yaml")!r}, out="good")
 print("ok", run.path, sorted(run.result[0].data.c.get_counts()), len(run.record.expect))
 try:
@@ -162,7 +166,9 @@ except ExpectationFailed as failed:
 """
     done = qprim.python(script)
     assert done.returncode == 0, done.stderr
-    ok, failed, message = done.stdout.strip().splitlines()[-3:]
+    folder, ok, failed, message = done.stdout.strip().splitlines()[-4:]
+    workloads = len(list(EXAMPLES.glob("*.yaml")))
+    assert folder == f"folder {EXAMPLES} names {workloads} workloads: qprim.run takes one"
     assert ok == "ok good ['00', '11'] 1"
     _, code, path, detail = failed.split(" ", 3)
     assert (code, path) == ("6", "bad") and detail.startswith("TVD ")

@@ -37,12 +37,15 @@ def run(
     submit anew even if the same work ran before; `timeout`: give up waiting after this
     many seconds (`DeadlineError`; the jobs go on, a later call collects them)."""
     from qprim.errors import InputError
+    from qprim.runner import expand
     from qprim.workload.types import Workload
 
-    if not isinstance(workload, Workload) and Path(workload).is_dir():
-        raise InputError(f"{workload} is a folder: qprim.run takes one workload file")
-    source = workload if isinstance(workload, Workload) else Path(workload)
-    return _one(source, out, refresh, timeout)
+    if isinstance(workload, Workload):
+        return _one(workload, out, refresh, timeout)
+    found = list(expand([Path(workload)]))
+    if len(found) != 1:  # a folder or a glob: one call, one workload, one saved run
+        raise InputError(f"{workload} names {len(found)} workloads: qprim.run takes one")
+    return _one(found[0], out, refresh, timeout)
 
 
 def run_pubs(

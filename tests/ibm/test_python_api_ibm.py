@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import json
 
-import httpx
-
 from tests.ibm.support import IBM, TOKEN
+from tests.support import PrefectAPI
 
 FLOW = """
 import json
@@ -53,12 +52,10 @@ def test_pubs_from_python_run_once_on_ibm_and_the_token_stays_hidden(
     )
     assert found["saved_counts"] == found["counts"]  # restored, not run again
 
-    with httpx.Client(base_url=prefect_api_url, timeout=30) as api:
-        shown = [
-            api.get(f"/flow_runs/{found['flow_run']}").text,
-            api.post("/task_runs/filter", json={"limit": 200}).text,
-            api.post("/logs/filter", json={"limit": 200}).text,
-        ]
-    assert job["id"] in shown[2]  # the task runs' log lines name the job
-    for text in (done.stdout, done.stderr, found["handle"], *shown):
+    api = PrefectAPI(prefect_api_url)
+    flow_run = found["flow_run"]
+    lines = api.task_log_lines(flow_run)
+    assert ("submit py-bell", f"py-bell: submitted {job['id']}") in lines
+    shown = [api.flow_run(flow_run), api.task_runs(flow_run), api.logs(flow_run)]
+    for text in (done.stdout, done.stderr, found["handle"], *map(json.dumps, shown)):
         assert TOKEN not in text and TOKEN[-10:] not in text
