@@ -15,7 +15,7 @@ import pytest
 
 from qprim.testing.emulator_process import EmulatorClient, emulator_process
 from qprim.testing.prefect_server import local_prefect_server
-from tests.support import Qprim, base_env, kill_processes, qprim_processes
+from tests.support import Qprim, base_env, kill_processes, qprim_processes, qprim_under
 
 pytest_plugins = ["qprim.testing.pytest_plugin"]
 
@@ -41,15 +41,7 @@ def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def qprim(tmp_path: Path, prefect_api_url: str) -> Qprim:
     """`qprim` against the session's Prefect server, with fresh journal, job store and cache."""
-    env = base_env(tmp_path / "prefect-home")
-    env.update(
-        PREFECT_API_URL=prefect_api_url,
-        PREFECT_LOCAL_STORAGE_PATH=str(tmp_path / "prefect-storage"),
-        QPRIM_HOME=str(tmp_path / "qprim-home"),
-    )
-    work = tmp_path / "work"
-    work.mkdir()
-    return Qprim(env, work)
+    return qprim_under(tmp_path, prefect_api_url)
 
 
 @pytest.fixture

@@ -210,3 +210,16 @@ def isa_pubs(workload: Workload) -> list[Any]:
     aer = SimpleNamespace(kind="aer", name="aer_simulator", target=AerSimulator().target)
     request, _ = Preparer().request(job, aer)  # type: ignore[arg-type]
     return request.pubs
+
+
+def qprim_under(root: Path, prefect_api_url: str) -> Qprim:
+    """`qprim` with everything of its own under `root` (Prefect home and storage, QPRIM_HOME,
+    a working directory), against the Prefect server at `prefect_api_url`."""
+    env = base_env(root / "prefect-home")
+    env.update(
+        PREFECT_API_URL=prefect_api_url,
+        PREFECT_LOCAL_STORAGE_PATH=str(root / "prefect-storage"),
+        QPRIM_HOME=str(root / "qprim-home"),
+    )
+    (root / "work").mkdir()
+    return Qprim(env, root / "work")

@@ -20,7 +20,7 @@ from qprim.report.junit import JunitRun, write_junit
 from qprim.report.markdown import markdown_summary
 from qprim.report.record import RunRecord
 from qprim.state.runs import load_run
-from tests.support import EXAMPLES, REPO, Qprim, base_env
+from tests.support import EXAMPLES, REPO, Qprim, qprim_under
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 GITHUB_RECIPE = REPO / "examples" / "ci" / "github-actions.yml"
@@ -37,15 +37,7 @@ BELL_CHECKS = [
 @pytest.fixture(scope="module")
 def cli(prefect_api_url: str, tmp_path_factory: pytest.TempPathFactory) -> Qprim:
     """Like the `qprim` fixture, but shared by this module so each example runs once."""
-    root = tmp_path_factory.mktemp("reports")
-    env = base_env(root / "prefect-home")
-    env.update(
-        PREFECT_API_URL=prefect_api_url,
-        PREFECT_LOCAL_STORAGE_PATH=str(root / "prefect-storage"),
-        QPRIM_HOME=str(root / "qprim-home"),
-    )
-    (root / "work").mkdir()
-    return Qprim(env, root / "work")
+    return qprim_under(tmp_path_factory.mktemp("reports"), prefect_api_url)
 
 
 @pytest.fixture(scope="module")

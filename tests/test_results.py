@@ -25,7 +25,7 @@ from qprim.report.markdown import markdown_summary
 from qprim.state.runs import SavedRun
 from qprim.workload import load_workload
 from qprim.workload.summary import observable_label
-from tests.support import EXAMPLES, Qprim, base_env
+from tests.support import EXAMPLES, Qprim, qprim_under
 from tests.test_reports import png_size
 
 # Variants of the examples, made in the test: another seed, a finite precision, a
@@ -83,15 +83,7 @@ EXAMPLE_RUNS = ("bell", "noisy-manila", "sweep", "scan-2d", "estimator")
 
 @pytest.fixture(scope="module")
 def cli(prefect_api_url: str, tmp_path_factory: pytest.TempPathFactory) -> Qprim:
-    root = tmp_path_factory.mktemp("results")
-    env = base_env(root / "prefect-home")
-    env.update(
-        PREFECT_API_URL=prefect_api_url,
-        PREFECT_LOCAL_STORAGE_PATH=str(root / "prefect-storage"),
-        QPRIM_HOME=str(root / "qprim-home"),
-    )
-    (root / "work").mkdir()
-    return Qprim(env, root / "work")
+    return qprim_under(tmp_path_factory.mktemp("results"), prefect_api_url)
 
 
 @pytest.fixture(scope="module")
