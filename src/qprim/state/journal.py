@@ -464,9 +464,9 @@ def _opened(url: str) -> sa.Engine:
     # One process on the machine at a time makes or upgrades the file: processes starting
     # together on a new file would otherwise meet SQLite halfway through its switch to
     # WAL, which it refuses at once ("database is locked"), without waiting.
+    lock = Path(path + ".lock")
     try:
-        opening = exclusive(Path(path + ".lock"), time.time() + OPEN_WAIT_S, "creating it")
-        with opening:
+        with exclusive(lock, time.time() + OPEN_WAIT_S, "creating or upgrading the journal"):
             database.use_wal(path)
             _migrate(engine)
     except OSError as exc:
