@@ -15,7 +15,15 @@ import pytest
 
 from qprim.testing.emulator_process import EmulatorClient, emulator_process
 from qprim.testing.prefect_server import local_prefect_server
-from tests.support import Qprim, base_env, kill_processes, qprim_processes, qprim_under
+from tests.support import (
+    RESIDENT,
+    Qprim,
+    base_env,
+    kill_processes,
+    qprim_processes,
+    qprim_under,
+    resident_process,
+)
 
 pytest_plugins = ["qprim.testing.pytest_plugin"]
 
@@ -29,6 +37,18 @@ def no_managed_server_outlives_the_session(
     left = qprim_processes(tmp_path_factory.getbasetemp())
     kill_processes(list(left))
     assert not left, f"tests left qprim's processes running: {left}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def resident(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One resident qprim process for the session: the `qprim` commands tests run skip
+    the imports, as a user's do while qprim's local server runs. Tests of the command
+    without it set QPRIM_RESIDENT=off."""
+    socket_path = tmp_path_factory.mktemp("resident") / "resident.sock"
+    with resident_process(socket_path):
+        RESIDENT["QPRIM_RESIDENT"] = str(socket_path)
+        yield socket_path
+        RESIDENT.clear()
 
 
 @pytest.fixture(scope="session")

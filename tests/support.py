@@ -10,6 +10,8 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,8 +28,45 @@ EXAMPLES = REPO / "examples" / "workloads"
 CORPUS = REPO.parent / "shared" / "corpus" / "qasmbench"
 
 
+# The session's resident qprim process (conftest.py): every `qprim` a test runs is served
+# by it unless the test says QPRIM_RESIDENT=off.
+RESIDENT: dict[str, str] = {}
+
+
 def base_env(prefect_home: Path) -> dict[str, str]:
-    return {**server_env(prefect_home), "COLUMNS": "200"}
+    return {**server_env(prefect_home), "COLUMNS": "200", **RESIDENT}
+
+
+@contextlib.contextmanager
+def resident_process(
+    socket_path: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    """`python -m qprim.resident` listening on `socket_path` (with `env`'s settings),
+    until the block ends."""
+    env = {**server_env(socket_path.parent / "prefect-home"), **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qprim.resident", "--socket", str(socket_path)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: socket_path.exists() or process.poll() is not None, timeout)
+        assert process.poll() is None, f"the resident process failed: {process.stdout.read()}"
+        yield process
+    finally:
+        process.terminate()
+        process.wait(60)
+
+
+def wait_for(ready: Callable[[], bool], timeout: float, poll_s: float = 0.05) -> None:
+    """Return once `ready()`; fail after `timeout` seconds (a hang names itself)."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert time.monotonic() < deadline, f"not ready after {timeout} s: {ready}"
+        time.sleep(poll_s)
 
 
 def qprim_processes(under: Path) -> dict[int, str]:

@@ -1,3 +1,3 @@
-from qprim.cli import main
+from qprim.launch import main
 
 main()

@@ -30,6 +30,15 @@ FILE_MODE = 0o666 & ~UMASK  # what open() would have made: mkstemp makes 0600
 DIR_MODE = 0o777 & ~UMASK  # what mkdir would have made: mkdtemp makes 0700
 
 
+def refresh_umask() -> None:
+    """Read the umask again: a process forked by qprim's resident process takes its
+    caller's after this module was imported."""
+    global UMASK, FILE_MODE, DIR_MODE
+    UMASK = _read_umask()
+    FILE_MODE = 0o666 & ~UMASK
+    DIR_MODE = 0o777 & ~UMASK
+
+
 def qprim_home() -> Path:
     """The folder holding the journal, the Aer job store and locks (`QPRIM_HOME`, else
     ~/.qprim). Not created here: commands that only read (validate, show) must work on a

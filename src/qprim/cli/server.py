@@ -7,7 +7,7 @@ None of them imports Prefect.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -118,6 +118,8 @@ def _status_table(status: ServerStatus) -> Table:
         "idle stop": doc["idle_minutes"]
         and f"after {doc['idle_minutes']:g} minutes unused ({doc['stops_if_unused_at']})",
         "database": doc["prefect_home"] and f"Prefect's own, in {doc['prefect_home']}",
+        "memory": doc["server_rss_bytes"] and f"Prefect {_mib(doc['server_rss_bytes'])}",
+        "resident": _resident_row(doc["resident"]),
         "log": doc["log"],
         "state": doc["state_dir"],
     }
@@ -125,6 +127,20 @@ def _status_table(status: ServerStatus) -> Table:
         if value:
             table.add_row(key, Text(str(value)))
     return table
+
+
+def _mib(size: int | None) -> str:
+    return "?" if size is None else f"{size / 2**20:.0f} MiB"
+
+
+def _resident_row(resident: dict[str, Any] | None) -> str:
+    """The resident process (commands skip their imports while it runs), or why not."""
+    if resident is None:
+        return "not running: commands import everything themselves"
+    return (
+        f"pid {resident['pid']}, {resident['served']} commands served, "
+        f"{_mib(resident['rss_bytes'])}"
+    )
 
 
 def _console() -> Console:

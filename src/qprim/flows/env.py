@@ -71,6 +71,7 @@ class PrefectServer:
 
 
 _chosen: PrefectServer | None = None
+_refreshed_for: tuple[str, list[tuple[str, str]]] | None = None  # what Prefect last read
 
 
 def use_prefect(verbose: bool = False) -> PrefectServer:
@@ -90,6 +91,23 @@ def configure_prefect(verbose: bool = False) -> None:
         os.environ.setdefault(name, value)
     if verbose:
         os.environ.update(VERBOSE)
+    refresh_imported_prefect()
+
+
+def refresh_imported_prefect() -> None:
+    """Prefect reads its settings and sets up its logging when imported: when it already
+    is (qprim's resident process, or a Python program that imported it first), read them
+    again from this process's environment now."""
+    global _refreshed_for
+    seen = (os.getcwd(), sorted(os.environ.items()))
+    if "prefect.context" not in sys.modules or seen == _refreshed_for:
+        return
+    _refreshed_for = seen
+    from prefect.context import refresh_global_settings_context
+    from prefect.logging.configuration import setup_logging
+
+    refresh_global_settings_context()
+    setup_logging(incremental=False)
 
 
 def server_kind() -> ServerKind:

@@ -44,6 +44,7 @@ from typing import IO, Any
 
 from qprim.errors import DeadlineError, InputError, ServerError
 from qprim.files import qprim_home, write_json_atomic
+from qprim.resident.protocol import SOCKET_NAME, resident_status, rss_bytes
 from qprim.state import locks
 
 IDLE_ENV = "QPRIM_SERVER_IDLE_MINUTES"
@@ -94,6 +95,10 @@ class ServerPaths:
     @property
     def start_lock(self) -> Path:
         return self.root / "start.lock"
+
+    @property
+    def resident_socket(self) -> Path:
+        return self.root / SOCKET_NAME
 
 
 def server_paths() -> ServerPaths:
@@ -423,6 +428,7 @@ class ServerStatus:
     record: ServerRecord | None
     last_used: datetime | None
     paths: ServerPaths
+    resident: dict[str, Any] | None = None  # what the resident process says of itself
 
     @property
     def running(self) -> bool:
@@ -451,6 +457,8 @@ class ServerStatus:
             "prefect_home": record.prefect_home if record else None,
             "log": str(self.paths.log),
             "state_dir": str(self.paths.root),
+            "server_rss_bytes": rss_bytes(record.server_pid) if record else None,
+            "resident": self.resident,
         }
 
 
@@ -467,7 +475,7 @@ def status() -> ServerStatus:
         state = "starting"
     else:
         state = "running" if healthy(record.url) else "not answering"
-    return ServerStatus(state, record, last_used, paths)
+    return ServerStatus(state, record, last_used, paths, resident_status(paths.resident_socket))
 
 
 def _iso(moment: datetime | None) -> str | None:

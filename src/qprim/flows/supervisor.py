@@ -36,7 +36,10 @@ from qprim.flows.server import (
     healthy,
     write_record,
 )
+from qprim.resident.protocol import STALE_EXIT
 from qprim.state import locks
+
+RESIDENT = "qprim.resident"
 
 
 class Supervisor:
@@ -49,6 +52,7 @@ class Supervisor:
         self.idle_s = idle_minutes * 60
         self.stopping = stopping  # set by SIGTERM
         self.users: IO[str] | None = None  # held exclusively from the idle stop to the end
+        self.resident_failed = False
         self.child = subprocess.Popen(
             [
                 *(sys.executable, "-m", "prefect", "server", "start"),
@@ -70,6 +74,7 @@ class Supervisor:
             log=str(paths.log),
             prefect_home=os.environ.get("PREFECT_HOME") or str(Path.home() / ".prefect"),
         )
+        self.resident = self.start_resident()
         write_record(paths, self.record)
         paths.last_used.touch()
         say(
@@ -98,13 +103,35 @@ class Supervisor:
                     elif time.monotonic() - started > STARTUP_TIMEOUT_S:
                         say(f"Prefect did not answer within {STARTUP_TIMEOUT_S:.0f} s: stopping")
                         return 1
-                elif self.idle():
+                else:
+                    self.watch_resident()
+                if self.record.ready and self.idle():
                     say(f"no qprim command used it for {self.idle_s / 60:g} minutes: stopping")
                     return 0
         finally:
             forget(self.paths, self.record.pid)
             self.end_child()
             say("stopped")
+
+    def start_resident(self) -> subprocess.Popen[bytes]:
+        """qprim's resident process (`qprim.resident`), serving commands beside Prefect."""
+        return subprocess.Popen(
+            [sys.executable, "-m", RESIDENT, "--socket", str(self.paths.resident_socket)],
+            stdin=subprocess.DEVNULL,
+        )
+
+    def watch_resident(self) -> None:
+        """A resident process that ended because qprim's code changed is replaced; one
+        that failed is not (commands then run in their own processes, as without it)."""
+        code = self.resident.poll()
+        if code is None or self.resident_failed:
+            return
+        if code == STALE_EXIT:
+            say("qprim's code changed: starting a new resident process")
+            self.resident = self.start_resident()
+        else:
+            say(f"the resident process exited with code {code}: commands run on their own")
+            self.resident_failed = True
 
     def idle(self) -> bool:
         try:
@@ -117,15 +144,17 @@ class Supervisor:
         return self.users is not None
 
     def end_child(self) -> None:
-        if self.child.poll() is not None:
-            return
-        self.child.terminate()
-        try:
-            self.child.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            say("Prefect did not stop in time: killing it")
-            self.child.kill()
-            self.child.wait()
+        """Stop the resident process and Prefect (killed if they take too long)."""
+        for child in (self.resident, self.child):
+            if child.poll() is None:
+                child.terminate()
+        for child in (self.resident, self.child):
+            try:
+                child.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                say(f"{child.args[2]} did not stop in time: killing it")
+                child.kill()
+                child.wait()
 
 
 def say(text: str) -> None:

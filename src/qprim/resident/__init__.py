@@ -1,0 +1,1 @@
+"""qprim's resident process: commands that skip the imports (see `serve`)."""

@@ -1,0 +1,5 @@
+import sys
+
+from qprim.resident.serve import main
+
+sys.exit(main())
