@@ -39,11 +39,11 @@ def no_managed_server_outlives_the_session(
     assert not left, f"tests left qprim's processes running: {left}"
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def resident(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One resident qprim process for the session: the `qprim` commands tests run skip
     the imports, as a user's do while qprim's local server runs. Tests of the command
-    without it set QPRIM_RESIDENT=off."""
+    without it set QPRIM_RESIDENT=off. Requested by every fixture that makes a `qprim`."""
     socket_path = tmp_path_factory.mktemp("resident") / "resident.sock"
     with resident_process(socket_path):
         RESIDENT["QPRIM_RESIDENT"] = str(socket_path)
@@ -59,13 +59,13 @@ def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def qprim(tmp_path: Path, prefect_api_url: str) -> Qprim:
+def qprim(tmp_path: Path, prefect_api_url: str, resident: Path) -> Qprim:
     """`qprim` against the session's Prefect server, with fresh journal, job store and cache."""
     return qprim_under(tmp_path, prefect_api_url)
 
 
 @pytest.fixture
-def managed(tmp_path: Path) -> Iterator[Qprim]:
+def managed(tmp_path: Path, resident: Path) -> Iterator[Qprim]:
     """`qprim` with no PREFECT_API_URL: it starts and uses the Prefect server it keeps, with
     this test's own QPRIM_HOME and PREFECT_HOME. Stopped at the end, leftovers killed."""
     env = base_env(tmp_path / "prefect-home")
@@ -86,3 +86,25 @@ def emulator() -> Iterator[EmulatorClient]:
     """The IBM Runtime emulator in its own process (`qprim emulator serve`)."""
     with emulator_process("--seed", "1234") as client:
         yield client
+
+
+# Fixtures that start or use real parts (a Prefect server, the emulator, PostgreSQL, qprim
+# in subprocesses): a test using one is in the slow tier; `-m "not slow"` is the rest.
+REAL_PARTS = {
+    "qprim",
+    "managed",
+    "team",
+    "emulator",
+    "prefect_api_url",
+    "resident",
+    "ibm_emulator",
+    "ibm_emulator_session",
+    "ibm_service",
+    "pg",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if REAL_PARTS.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

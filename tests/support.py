@@ -44,17 +44,19 @@ def resident_process(
     """`python -m qprim.resident` listening on `socket_path` (with `env`'s settings),
     until the block ends."""
     env = {**server_env(socket_path.parent / "prefect-home"), **(env or {})}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qprim.resident", "--socket", str(socket_path)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = socket_path.with_suffix(".log")
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qprim.resident", "--socket", str(socket_path)],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     try:
         wait_for(lambda: socket_path.exists() or process.poll() is not None, timeout)
-        assert process.poll() is None, f"the resident process failed: {process.stdout.read()}"
+        assert process.poll() is None, f"the resident process failed: {log.read_text()}"
         yield process
     finally:
         process.terminate()
@@ -173,6 +175,20 @@ def run_json_record(document: dict[str, Any]) -> dict[str, Any]:
     exit code and the numbers."""
     added = ("path", "exit_code", "results", "results_omitted")
     return {key: value for key, value in document.items() if key not in added}
+
+
+def journal_job_ids(home: Path) -> list[str]:
+    """Job ids the journal under QPRIM_HOME `home` records as submitted: once qprim wrote
+    one, it knows the job (and says how to fetch it) whatever happens next."""
+    db = home / "journal.sqlite"
+    if not db.exists():
+        return []
+    try:
+        with sqlite3.connect(db, timeout=10) as connection:
+            query = "SELECT job_id FROM submissions WHERE state = 'submitted' ORDER BY id"
+            return [row[0] for row in connection.execute(query)]
+    except sqlite3.OperationalError:  # not created yet
+        return []
 
 
 def journal_submissions(home: Path) -> int:

@@ -69,10 +69,13 @@ def test_ctrl_c_reaches_the_command_and_a_caller_killed_outright_takes_it_along(
         marker = tmp_path / f"fetched-{signum}"
         pause = {"QPRIM_FAULT_PAUSE": f"fetched:{marker}"}
         process = qprim.popen("run", BELL, "--out", f"out-{signum}", env=pause)
-        wait_for(lambda: marker.exists() or process.poll() is not None, 120)
-        assert (resident_status(resident) or {}).get("running") == 1
-        process.send_signal(signum)
-        _, stderr = process.communicate(timeout=120)
+        try:
+            wait_for(lambda: marker.exists() or process.poll() is not None, 120)
+            assert (resident_status(resident) or {}).get("running") == 1
+            process.send_signal(signum)
+            _, stderr = process.communicate(timeout=120)
+        finally:
+            process.kill()
         # the command forked for the caller is gone too: nothing runs on for nobody
         wait_for(lambda: (resident_status(resident) or {}).get("running") == 0, 60)
         return process.returncode, stderr

@@ -79,7 +79,7 @@ def journal_url(pg: PostgresServer) -> str:
 
 
 @pytest.fixture
-def team(tmp_path: Path, prefect_api_url: str, journal_url: str) -> Team:
+def team(tmp_path: Path, prefect_api_url: str, journal_url: str, resident: Path) -> Team:
     """Machines A and B: own homes and folders; one journal, one store (a local-file-system
     block on a shared folder; tests that want S3 replace it)."""
     shared = tmp_path / "shared-store"

@@ -114,6 +114,13 @@ def import_time_env(env: dict[str, str]) -> dict[str, str]:
     }
 
 
+def say(text: str) -> None:
+    """A line in the resident process's log (the local server's log)."""
+    print(
+        f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} qprim resident: {text}", flush=True
+    )
+
+
 def peer_uid(connection: socket.socket) -> int:
     """The user id of the process at the other end (Linux's SO_PEERCRED)."""
     credentials = connection.getsockopt(
@@ -174,17 +181,23 @@ class Resident:
                 if self.stopping and self.listener.fileno() >= 0:
                     self.close_listener()
                 for key, _events in self.selector.select():
-                    if key.data == "accept":
-                        self.accept()
-                    elif key.data == "signal":
-                        with contextlib.suppress(BlockingIOError):
-                            os.read(self.wakeup, 512)
-                        self.reap()
-                    else:  # a caller's connection: readable only once the caller is gone
-                        self.caller_gone(key.data)
+                    try:
+                        self.handle(key.data)
+                    except Exception as exc:  # one bad exchange must not end the others
+                        say(f"error: {type(exc).__name__}: {exc}")
         finally:
             self.close_listener()
         return self.code
+
+    def handle(self, event: str | int) -> None:
+        if event == "accept":
+            self.accept()
+        elif event == "signal":
+            with contextlib.suppress(BlockingIOError):
+                os.read(self.wakeup, 512)
+            self.reap()
+        else:  # a caller's connection: readable only once the caller is gone
+            self.caller_gone(int(event))
 
     def close_listener(self) -> None:
         if self.listener.fileno() >= 0:
@@ -226,26 +239,30 @@ class Resident:
     def accept(self) -> None:
         connection, _ = self.listener.accept()
         fds: list[int] = []
-        if peer_uid(connection) != os.getuid():  # runs commands as this user: nobody else's
-            connection.close()
-            return
         try:
+            if peer_uid(connection) != os.getuid():  # it runs commands as this user only
+                raise PermissionError("a caller of another user")
             request, fds = receive(connection)
             if request.get("status"):
                 send(connection, self.status())
             elif (refusal := self.refusal(request)) or len(fds) != 3:
+                say(f"declined a command: {refusal or 'no terminal descriptors'}")
                 send(connection, {"refused": refusal or "no terminal descriptors"})
             else:
                 self.start(connection, request, fds)
                 return
         except (OSError, ValueError) as exc:
+            say(f"declined a command: {exc}")
             with contextlib.suppress(OSError):
                 send(connection, {"refused": str(exc)})
         for fd in fds:
-            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.close(fd)
         connection.close()
 
     def start(self, connection: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
+        """Fork the command's process. It says its pid to the caller itself, first, so
+        nothing it writes can come before it."""
         pid = os.fork()
         if pid == 0:  # the child: runs the command and never returns
             self.selector.close()
@@ -253,13 +270,12 @@ class Resident:
                 other.close()
             os.close(self.wakeup)
             run_child(request, fds, connection)
-        with contextlib.suppress(OSError):  # as the child does: the one it signals
+        with contextlib.suppress(OSError):  # as the child does: the group the caller signals
             os.setpgid(pid, pid)
         for fd in fds:
             os.close(fd)
         self.served += 1
         self.children[pid] = connection
-        send(connection, {"pid": pid})
         self.selector.register(connection, selectors.EVENT_READ, pid)
 
     def reap(self) -> None:
@@ -300,6 +316,7 @@ def run_child(request: dict[str, Any], fds: list[int], connection: socket.socket
     code = 1
     try:
         os.setpgid(0, 0)  # signals the caller forwards reach what the command started, too
+        send(connection, {"pid": os.getpid()})
         signal.set_wakeup_fd(-1)
         for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, signal.SIG_DFL)

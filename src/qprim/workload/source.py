@@ -103,6 +103,8 @@ def parse_yaml(text: str, file: str) -> SourceDoc:
 def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> WorkloadError:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else 1
+    if "maximum nesting depth" in str(exc.problem):  # PyYAML 6.0.3+ stops at its own limit
+        return _too_deep(Location(file, line))
     what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
     return WorkloadError(Location(file, line), f"YAML syntax error: {what or exc}")
 
