@@ -107,9 +107,13 @@ def changed(files: dict[str, tuple[int, int]]) -> str | None:
 
 
 def import_time_env(env: dict[str, str]) -> dict[str, str]:
+    """The settings read at import time, as a command sees them once qprim has set its
+    defaults under them (`DO_NOT_TRACK=1` set by hand or by qprim is the same)."""
+    from qprim.flows.env import DEFAULTS
+
     return {
         name: value
-        for name, value in env.items()
+        for name, value in {**DEFAULTS, **env}.items()
         if name in IMPORT_TIME_ENV or name.startswith(IMPORT_TIME_PREFIXES)
     }
 
