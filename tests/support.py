@@ -63,12 +63,13 @@ def resident_process(
         process.wait(60)
 
 
-def wait_for(ready: Callable[[], bool], timeout: float, poll_s: float = 0.05) -> None:
-    """Return once `ready()`; fail after `timeout` seconds (a hang names itself)."""
+def wait_for(ready: Callable[[], object], timeout: float, what: str = "") -> None:
+    """Return once `ready()`; fail after `timeout` seconds naming `what` (a hang names
+    itself)."""
     deadline = time.monotonic() + timeout
     while not ready():
-        assert time.monotonic() < deadline, f"not ready after {timeout} s: {ready}"
-        time.sleep(poll_s)
+        assert time.monotonic() < deadline, f"timed out waiting: {what or ready}"
+        time.sleep(0.05)
 
 
 def qprim_processes(under: Path) -> dict[int, str]:

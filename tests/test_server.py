@@ -23,7 +23,7 @@ import pytest
 
 from qprim.flows.env import configured_api_url
 from qprim.flows.server import IDLE_ENV, PORT_ENV, SUPERVISOR, command_line
-from tests.support import EXAMPLES, Qprim, port_open, qprim_processes
+from tests.support import EXAMPLES, Qprim, port_open, qprim_processes, wait_for
 
 BELL = EXAMPLES / "bell.yaml"
 STARTED = "qprim started a local Prefect server"
@@ -41,13 +41,6 @@ def gone(status: dict[str, Any]) -> bool:
     """Nothing of the server `status` described is left: no process, nothing on its port."""
     alive = command_line(status["pid"]) or command_line(status["server_pid"])
     return not alive and not port_open(status["port"])
-
-
-def wait_for(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting: {what}"
-        time.sleep(0.25)
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 
-def _read_umask() -> int:
+def read_umask() -> int:
     """The process's umask. Linux says it in /proc without changing it; elsewhere it is set
     and put back, once, when qprim starts (before any thread that creates files)."""
     try:
@@ -25,7 +25,7 @@ def _read_umask() -> int:
     return mask
 
 
-UMASK = _read_umask()
+UMASK = read_umask()
 FILE_MODE = 0o666 & ~UMASK  # what open() would have made: mkstemp makes 0600
 DIR_MODE = 0o777 & ~UMASK  # what mkdir would have made: mkdtemp makes 0700
 
@@ -34,7 +34,7 @@ def refresh_umask() -> None:
     """Read the umask again: a process forked by qprim's resident process takes its
     caller's after this module was imported."""
     global UMASK, FILE_MODE, DIR_MODE
-    UMASK = _read_umask()
+    UMASK = read_umask()
     FILE_MODE = 0o666 & ~UMASK
     DIR_MODE = 0o777 & ~UMASK
 

@@ -15,7 +15,9 @@ import os
 import signal
 import socket
 import sys
+from typing import BinaryIO
 
+from qprim.files import read_umask
 from qprim.resident.protocol import CONNECT_TIMEOUT_S, connect_unix, socket_path
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1)
@@ -42,13 +44,11 @@ log = logging.getLogger("qprim.resident")
 
 def request(argv: list[str]) -> dict[str, object]:
     """What the resident process needs to run `qprim ARGV` as this process would."""
-    umask = os.umask(0o022)
-    os.umask(umask)
     return {
         "argv": argv,
         "cwd": os.getcwd(),
         "env": dict(os.environ),
-        "umask": umask,
+        "umask": read_umask(),
         "executable": os.path.realpath(sys.executable),
         "prefix": sys.prefix,
         "path": sys.path,
@@ -82,7 +82,7 @@ def run_resident(argv: list[str]) -> int | None:
     return _wait(reader, pid)
 
 
-def _wait(reader: object, pid: int) -> int:
+def _wait(reader: BinaryIO, pid: int) -> int:
     """Forward signals to the command's process group until the resident process says how
     it ended; end the same way."""
 
@@ -92,7 +92,7 @@ def _wait(reader: object, pid: int) -> int:
 
     for signum in FORWARDED:
         signal.signal(signum, forward)
-    line = reader.readline()  # type: ignore[attr-defined]
+    line = reader.readline()
     ended = json.loads(line) if line else {"signal": signal.SIGKILL}
     if "signal" in ended:  # killed by a signal: so is this process, as if it had run here
         for signum in FORWARDED:

@@ -36,7 +36,7 @@ from qprim.flows.server import (
     healthy,
     write_record,
 )
-from qprim.resident.protocol import STALE_EXIT
+from qprim.resident.protocol import STALE_EXIT, log_line
 from qprim.state import locks
 
 RESIDENT = "qprim.resident"
@@ -158,7 +158,7 @@ class Supervisor:
 
 
 def say(text: str) -> None:
-    print(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} qprim supervisor: {text}", flush=True)
+    log_line("supervisor", text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
+
+from qprim.files import qprim_home
 
 SOCKET_ENV = "QPRIM_RESIDENT"  # the resident process's socket, or "off"
 SOCKET_NAME = "resident.sock"
@@ -25,8 +28,7 @@ def socket_path() -> Path | None:
         return None
     if configured:
         return Path(configured)
-    home = os.environ.get("QPRIM_HOME") or Path.home() / ".qprim"
-    return Path(home) / "server" / SOCKET_NAME
+    return qprim_home() / "server" / SOCKET_NAME
 
 
 def connect_unix(sock: socket.socket, path: Path, bind: bool = False) -> None:
@@ -41,6 +43,11 @@ def connect_unix(sock: socket.socket, path: Path, bind: bool = False) -> None:
         (sock.bind if bind else sock.connect)(short)
     finally:
         os.close(folder)
+
+
+def log_line(who: str, text: str) -> None:
+    """A line of the local server's log, from its supervisor or the resident process."""
+    print(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} qprim {who}: {text}", flush=True)
 
 
 def send(connection: socket.socket, document: dict[str, object]) -> None:

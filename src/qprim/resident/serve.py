@@ -33,10 +33,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from qprim.resident.protocol import STALE_EXIT, connect_unix, rss_bytes, send
+from qprim.flows.env import DEFAULTS
+from qprim.resident.protocol import STALE_EXIT, connect_unix, log_line, rss_bytes, send
 
-# What a command needs imported; qiskit_ibm_runtime is left out (it applies its log level
-# from the environment when imported, and only IBM commands need it).
+# What a command needs imported (qiskit_ibm_runtime comes with qprim's own modules; it
+# applies QISKIT_IBM_RUNTIME_LOG_LEVEL when imported, hence IMPORT_TIME_ENV).
 PRELOADED = (
     "qprim.cli.app",
     "qprim.runner",
@@ -109,8 +110,6 @@ def changed(files: dict[str, tuple[int, int]]) -> str | None:
 def import_time_env(env: dict[str, str]) -> dict[str, str]:
     """The settings read at import time, as a command sees them once qprim has set its
     defaults under them (`DO_NOT_TRACK=1` set by hand or by qprim is the same)."""
-    from qprim.flows.env import DEFAULTS
-
     return {
         name: value
         for name, value in {**DEFAULTS, **env}.items()
@@ -120,9 +119,7 @@ def import_time_env(env: dict[str, str]) -> dict[str, str]:
 
 def say(text: str) -> None:
     """A line in the resident process's log (the local server's log)."""
-    print(
-        f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} qprim resident: {text}", flush=True
-    )
+    log_line("resident", text)
 
 
 def peer_uid(connection: socket.socket) -> int:
@@ -336,12 +333,6 @@ def run_child(request: dict[str, Any], fds: list[int], connection: socket.socket
         reopen_stdio()
         become_caller()
         code = run_command()
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        # said here, too: the caller still learns it if the resident process is gone
-        with contextlib.suppress(OSError):
-            send(connection, {"exit": code})
     except BaseException as exc:  # nothing of the resident process's own may run on
         with contextlib.suppress(Exception):
             print(f"qprim: the resident process could not run the command: {exc}", file=sys.stderr)
@@ -349,6 +340,9 @@ def run_child(request: dict[str, Any], fds: list[int], connection: socket.socket
         with contextlib.suppress(Exception):
             sys.stdout.flush()
             sys.stderr.flush()
+        # said here, after the output: the caller learns it even if the resident is gone
+        with contextlib.suppress(OSError):
+            send(connection, {"exit": code})
         os._exit(code)
 
 
@@ -414,7 +408,3 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     gc.freeze()  # the children share these pages instead of copying each on first touch
     return Resident(args.socket, environment).serve()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
