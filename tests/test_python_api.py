@@ -277,9 +277,9 @@ def test_importing_qprim_stays_light_and_help_shows_the_api() -> None:
     assert "Run PUBs built in Python" in helped and "Python API" in helped
 
 
-def test_the_readmes_python_example_runs_and_a_second_run_reuses_the_job(qprim: Qprim) -> None:
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("\n## Python API\n", 1)[1]
+def test_the_docs_python_example_runs_and_a_second_run_reuses_the_job(qprim: Qprim) -> None:
+    page = (REPO / "docs" / "python-api.md").read_text()
+    section = page.split("# Python API\n", 1)[1]
     example = section.split("```python\n", 1)[1].split("```", 1)[0]
     runs = []
     for _ in range(2):

@@ -1,6 +1,6 @@
 """qprim: run Qiskit primitive workloads reliably.
 
-The Python API (see README, "Python API"): `run` a workload file or a loaded `Workload`,
+The Python API (docs/python-api.md, "Python API"): `run` a workload file or a loaded `Workload`,
 `run_pubs` for PUBs built in Python, `load_run` a saved run folder; Prefect tasks for
 flows of your own are in `qprim.flows.tasks`. Failures are typed (`qprim.errors`).
 

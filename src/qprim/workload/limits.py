@@ -3,8 +3,8 @@
 A workload is checked before anything is submitted, so a typo (an extra zero, a
 runaway sweep) or a hostile file (a YAML bomb, a gigantic register) must fail in
 milliseconds with `FILE:LINE`, not exhaust memory, crash a parser or reach a backend.
-The bounds are far above what a real workload needs; README.md ("The workload
-format") lists them for users, and the models put the schema-level ones in
+The bounds are far above what a real workload needs; docs/workload-format.md
+("Limits") lists them for users, and the models put the schema-level ones in
 `qprim schema`.
 """
 
