@@ -30,13 +30,23 @@ FILE_MODE = 0o666 & ~UMASK  # what open() would have made: mkstemp makes 0600
 DIR_MODE = 0o777 & ~UMASK  # what mkdir would have made: mkdtemp makes 0700
 
 
-def refresh_umask() -> None:
-    """Read the umask again: a process forked by qprim's resident process takes its
-    caller's after this module was imported."""
-    global UMASK, FILE_MODE, DIR_MODE
+_caller_pid: int | None = None  # the `qprim` process a resident's child runs for
+
+
+def become_caller(pid: int) -> None:
+    """In a process forked by qprim's resident process for the `qprim` process `pid`: read
+    the umask again (it took the caller's after this module was imported), and be known
+    by the caller's pid, the one the user sees."""
+    global UMASK, FILE_MODE, DIR_MODE, _caller_pid
     UMASK = read_umask()
     FILE_MODE = 0o666 & ~UMASK
     DIR_MODE = 0o777 & ~UMASK
+    _caller_pid = pid
+
+
+def command_pid() -> int:
+    """The pid of the `qprim` command this process runs, as the user sees it (`ps`, kill)."""
+    return _caller_pid or os.getpid()
 
 
 def qprim_home() -> Path:

@@ -46,6 +46,7 @@ def request(argv: list[str]) -> dict[str, object]:
     """What the resident process needs to run `qprim ARGV` as this process would."""
     return {
         "argv": argv,
+        "pid": os.getpid(),
         "cwd": os.getcwd(),
         "env": dict(os.environ),
         "umask": read_umask(),

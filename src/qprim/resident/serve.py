@@ -331,7 +331,7 @@ def run_child(request: dict[str, Any], fds: list[int], connection: socket.socket
         os.environ.update(request["env"])
         sys.argv = ["qprim", *request["argv"]]
         reopen_stdio()
-        become_caller()
+        become_caller(int(request["pid"]))
         code = run_command()
     except BaseException as exc:  # nothing of the resident process's own may run on
         with contextlib.suppress(Exception):
@@ -364,13 +364,14 @@ def reopen_stdio() -> None:
         setattr(sys, f"__{name}__", stream)
 
 
-def become_caller() -> None:
+def become_caller(pid: int) -> None:
     """What qprim and Prefect read from the process when they were imported, read again
-    for the caller: the umask, Prefect's settings and its logging."""
+    for the caller `pid`: the umask, Prefect's settings and its logging; and the pid that
+    names the command (in who-holds-the-work messages) is the caller's."""
     from qprim import files
     from qprim.flows.env import configure_prefect
 
-    files.refresh_umask()
+    files.become_caller(pid)
     configure_prefect()  # qprim's defaults under the caller's settings, then read again
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from qprim.errors import DeadlineError
+from qprim.files import command_pid
 
 POLL_S = 0.2
 
@@ -91,7 +91,7 @@ def _acquire(handle: IO[str], deadline: float | None, operation: int) -> bool:
 
 def _write_holder(handle: object) -> None:
     record = {
-        "pid": os.getpid(),
+        "pid": command_pid(),
         "host": socket.gethostname(),
         "since": datetime.now(UTC).isoformat(timespec="seconds"),
     }
