@@ -9,6 +9,7 @@ and the emulator in tests/test_ibm*.py.
 
 from __future__ import annotations
 
+import _thread
 import dataclasses
 import threading
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from qprim.engine import Engine, Event, FaultPoint, Outcome
-from qprim.errors import DeadlineError, JobFailedError
+from qprim.errors import DeadlineError, Interrupted, JobFailedError
 from qprim.plan.jobs import WorkloadPlan, plan_workload
 from qprim.state.journal import Journal
 from qprim.state.results import ResultStore
@@ -173,6 +174,27 @@ def test_a_job_that_outlives_the_deadline_is_reported_with_its_id(world: World) 
     error = outcome.errors[digest]
     assert isinstance(error, DeadlineError) and error.job_ids == ("fake-1",)
     assert len(outcome.collected) == 2
+
+
+def test_ctrl_c_just_after_the_journal_has_a_job_still_names_it(world: World) -> None:
+    # the IBM path records a job, then looks for duplicates before its submit step returns:
+    # a Ctrl-C in between once printed no `qprim fetch` line
+    plan = sweep_plan(1, mode="job")
+    stuck = threading.Event()
+
+    def ctrl_c_once_submitted(event: Event) -> None:
+        if event.kind == "submitted":
+            _thread.interrupt_main()  # what Ctrl-C raises in the main thread
+            stuck.wait(10)  # the submit step has not returned when it lands
+
+    engine = world.engine()
+    engine.events = ctrl_c_once_submitted
+    try:
+        with pytest.raises(Interrupted) as stopped:
+            engine.run([plan])
+    finally:
+        stuck.set()
+    assert stopped.value.job_ids == ("fake-0",)
 
 
 def test_a_failed_job_fails_its_part_only(world: World) -> None:

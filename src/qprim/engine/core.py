@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from qprim.backends.base import JobStatus
 from qprim.engine import collect as collecting
 from qprim.engine import submit as submitting
 from qprim.engine.events import Event, EventKind, EventSink, ignore
@@ -39,6 +40,8 @@ SUBMIT_THREADS = 4
 POLL_S = 0.2
 # the steps enforce the deadline themselves; this is the last resort for one that can't
 DEADLINE_GRACE_S = 10.0
+# a job in one of these is not worth fetching: the rerun submits the work anew
+_ENDED_BADLY = {JobStatus.ERROR.value, JobStatus.CANCELLED.value}
 
 
 def no_fault(point: str, subject: object) -> None:
@@ -161,8 +164,20 @@ class Engine:
                 if self._past_deadline():
                     break
         except KeyboardInterrupt:
-            raise Interrupted(outcome.job_ids()) from None
+            raise Interrupted(self._job_ids_at_backend(outcome)) from None
         return outcome
+
+    def _job_ids_at_backend(self, outcome: Outcome) -> tuple[str, ...]:
+        """Every job of this command the backend has. The journal knows a job as soon as the
+        backend accepted it, a moment before its submit step returns here: a Ctrl-C in that
+        moment must still name it."""
+        known = list(outcome.job_ids())
+        for digest in self._jobs:
+            latest = None if digest in outcome.submitted else self.journal.latest(digest)
+            ended = latest is not None and latest.status in _ENDED_BADLY
+            if latest is not None and latest.job_id and not ended and latest.job_id not in known:
+                known.append(latest.job_id)
+        return tuple(known)
 
     def _submitted(
         self,
