@@ -13,9 +13,14 @@ times, interleaved, median kept; every ratio is between two numbers of this same
     the installed package) on the same running server, when prefect-qiskit is installed
     (`pip install prefect-qiskit==0.2.1`);
   - `qprim run examples/workloads/` against running the same workloads one by one;
-  - `qprim --help` against `python -c "import typer, rich"`.
+  - `qprim --help` and `qprim validate bell.yaml` against `python -c "import typer, rich"`;
+  - the first run and the cached rerun again with QPRIM_RESIDENT=off (every import paid in
+    the command's own process), to show what the resident process saves;
+  - the memory (RSS) of the idle local server and resident process.
 
-    python bench/overhead.py [--repeats N]
+Commands run through the installed `qprim` script, as a user's do.
+
+    python bench/overhead.py [--repeats N] [--json]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 from rich.console import Console
 from rich.table import Table
@@ -40,7 +46,8 @@ from qprim.testing.prefect_server import server_env
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "workloads"
 BELL = EXAMPLES / "bell.yaml"
-QPRIM = [sys.executable, "-m", "qprim"]
+SCRIPT = Path(sys.executable).with_name("qprim")  # the entry point a user types
+QPRIM = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "qprim"]
 PLAIN = """
 from qiskit import QuantumCircuit
 from qiskit.transpiler import generate_preset_pass_manager
@@ -50,15 +57,18 @@ bell = QuantumCircuit(2); bell.h(0); bell.cx(0, 1); bell.measure_all()
 isa = generate_preset_pass_manager(1, target=AerSimulator().target).run(bell)
 print(SamplerV2(seed=1234).run([(isa, None, 4000)]).result()[0].data.meas.get_counts())
 """
-# (label, target ratio, numerator, denominator)
+# (label, target ratio, numerator, denominator): issue 15's targets
 TARGETS = [
-    ("first run, server running vs prefect-qiskit", 0.75, "first run", "prefect-qiskit"),
-    ("first run, server running vs plain script", 1.8, "first run", "plain script"),
-    ("cached rerun vs first run", 0.6, "cached rerun", "first run"),
-    ("new home, second run vs temporary server", 0.35, "new home, 2nd", "temporary, 2nd"),
-    ("each further folder workload vs one run", 0.25, "folder, per further", "first run"),
-    ("qprim --help vs import typer, rich", 2.5, "qprim --help", "import typer, rich"),
+    ("first run, server running vs plain script", 1.0, "first run", "plain script"),
+    ("first run, server running vs prefect-qiskit", 0.4, "first run", "prefect-qiskit"),
+    ("cached rerun vs plain script", 0.5, "cached rerun", "plain script"),
+    ("new home, first run vs plain script", 4.0, "new home, 1st", "plain script"),
+    ("temporary server, first run vs plain script", 5.0, "temporary, 1st", "plain script"),
+    ("qprim --help vs import typer, rich", 2.0, "qprim --help", "import typer, rich"),
+    ("qprim validate vs import typer, rich", 2.0, "qprim validate", "import typer, rich"),
+    ("each further folder workload vs one run", 0.15, "folder, per further", "first run"),
 ]
+MEMORY_TARGET_MB = 400  # the idle server and resident process together
 
 
 def prefect_qiskit_example() -> str | None:
@@ -75,6 +85,7 @@ class Bench:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.samples: dict[str, list[float]] = {}
+        self.memory_mb: dict[str, float] = {}
         self.homes = 0
 
     def home(self, **extra: str) -> dict[str, str]:
@@ -115,6 +126,7 @@ def measure(repeats: int) -> Bench:
         try:
             for repeat in range(repeats):
                 run_once(bench, repeat, running, api_url, example, workloads)
+            bench.memory_mb = idle_memory_mb(running)
         finally:
             subprocess.run([*QPRIM, "server", "stop"], env=running, capture_output=True)
     return bench
@@ -132,9 +144,13 @@ def run_once(
     bench.time("plain script", [sys.executable, "-c", PLAIN], running)
     bench.time("import typer, rich", [sys.executable, "-c", "import typer, rich"], running)
     bench.time("qprim --help", [*QPRIM, "--help"], running)
+    bench.time("qprim validate", [*QPRIM, "validate", str(BELL)], running)
     bell = [*QPRIM, "run", str(BELL)]
     bench.time("first run", [*bell, "--refresh", "--out", f"{out}/a"], running)
     bench.time("cached rerun", [*bell, "--out", f"{out}/b"], running)
+    in_process = {**running, "QPRIM_RESIDENT": "off"}
+    bench.time("first run, in-process", [*bell, "--refresh", "--out", f"{out}/g"], in_process)
+    bench.time("cached rerun, in-process", [*bell, "--out", f"{out}/h"], in_process)
     folder = bench.time("folder", [*QPRIM, "run", str(EXAMPLES), "--refresh"], running)
     one_by_one = sum(
         bench.time(f"one by one: {w.stem}", [*QPRIM, "run", str(w), "--refresh"], running)
@@ -146,16 +162,54 @@ def run_once(
         (folder - first) / (len(workloads) - 1)
     )
     new_home = bench.home()
-    bench.time("new home, 1st (starts the server)", [*bell, "--out", f"{out}/c"], new_home)
+    bench.time("new home, 1st", [*bell, "--out", f"{out}/c"], new_home)  # starts the server
     bench.time("new home, 2nd", [*bell, "--refresh", "--out", f"{out}/d"], new_home)
     subprocess.run([*QPRIM, "server", "stop"], env=new_home, capture_output=True)
     temporary = bench.home(QPRIM_SERVER="temporary")
-    bench.time("temporary, 1st (new database)", [*bell, "--out", f"{out}/e"], temporary)
+    bench.time("temporary, 1st", [*bell, "--out", f"{out}/e"], temporary)  # new database
     bench.time("temporary, 2nd", [*bell, "--refresh", "--out", f"{out}/f"], temporary)
     if example is not None:
         env = {**running, "PREFECT_API_URL": api_url}
         bench.time("prefect-qiskit", [sys.executable, "-c", example], env)
     shutil.rmtree(out, ignore_errors=True)
+
+
+def idle_memory_mb(env: dict[str, str]) -> dict[str, float]:
+    """RSS of the idle local server and resident process, as `qprim server status` says."""
+    status = subprocess.run(
+        [*QPRIM, "server", "status", "--json"], env=env, capture_output=True, text=True
+    )
+    doc = json.loads(status.stdout)
+    resident = doc.get("resident") or {}
+    return {
+        "server": (doc.get("server_rss_bytes") or 0) / 2**20,
+        "resident": (resident.get("rss_bytes") or 0) / 2**20,
+    }
+
+
+class Verdict(NamedTuple):
+    ratio: str
+    measured: float | None  # None: one side was not measured (prefect-qiskit not installed)
+    target: float
+
+
+def ratios(bench: Bench) -> list[Verdict]:
+    """Every target with what this run measured."""
+    rows = [
+        Verdict(label, bench.median(top) / bench.median(bottom), target)
+        if top in bench.samples and bottom in bench.samples
+        else Verdict(label, None, target)
+        for label, target, top, bottom in TARGETS
+    ]
+    memory = sum(bench.memory_mb.values())
+    return [*rows, Verdict("idle server + resident, MB", memory, MEMORY_TARGET_MB)]
+
+
+def as_json(bench: Bench) -> str:
+    medians = {label: bench.median(label) for label in bench.samples if label != "warm-up"}
+    targets = [row._asdict() for row in ratios(bench)]
+    doc = {"medians_s": medians, "memory_mb": bench.memory_mb, "targets": targets}
+    return json.dumps(doc, indent=2)
 
 
 def report(bench: Bench) -> None:
@@ -174,20 +228,27 @@ def report(bench: Bench) -> None:
     targets = Table(title="targets (ratios of medians from this run)")
     for header in ("ratio", "measured", "target", ""):
         targets.add_column(header, justify="left" if header == "ratio" else "right")
-    for label, target, top, bottom in TARGETS:
-        if top not in bench.samples or bottom not in bench.samples:
-            targets.add_row(label, "-", f"<= {target}", "skipped: prefect-qiskit not installed")
+    for label, measured, target in ratios(bench):
+        if measured is None:
+            targets.add_row(label, "-", f"<= {target}", "skipped: not installed")
             continue
-        ratio = bench.median(top) / bench.median(bottom)
-        verdict = "[green]met[/]" if ratio <= target else "[red]missed[/]"
-        targets.add_row(label, f"{ratio:.2f}", f"<= {target}", verdict)
+        verdict = "[green]met[/]" if measured <= target else "[red]missed[/]"
+        targets.add_row(label, f"{measured:.2f}", f"<= {target}", verdict)
+    memory = ", ".join(f"{name} {mb:.0f} MB" for name, mb in bench.memory_mb.items())
+    console.print(f"idle memory (RSS): {memory}")
     console.print(targets)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    report(measure(parser.parse_args().repeats))
+    parser.add_argument("--json", action="store_true", help="one JSON document instead")
+    args = parser.parse_args()
+    bench = measure(args.repeats)
+    if args.json:
+        print(as_json(bench))
+    else:
+        report(bench)
 
 
 if __name__ == "__main__":
