@@ -14,6 +14,7 @@ searching for the offending text, never with qprim's loader.
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -537,8 +538,78 @@ def campaign() -> list[Case]:
                 "log_level",
                 "options.environment.log_level",
             ),
+            **_hostile_files(npy),
         }
     )
+
+
+def _link(name: str, target: str) -> Setup:
+    return lambda folder: (folder / name).symlink_to(target)
+
+
+def _fifo(name: str) -> Setup:
+    return lambda folder: os.mkfifo(folder / name)
+
+
+def _hostile_files(npy: str) -> dict[str, Case]:
+    """Files that are not what they claim, and encodings that are not UTF-8."""
+    qasm = HEAD + "circuits:\n  x: {file: c.qasm}\npubs: [{circuit: x}]\n"
+    qpy = HEAD + "circuits:\n  x: {file: c.qpy}\npubs: [{circuit: x}]\n"
+    device = "is a character device, not a regular file"
+    pipe = "is a named pipe, not a regular file"
+    bad_byte = "\n# caf\udce9 au lait\n"  # written as the single byte 0xe9 (latin-1)
+    return {
+        # not regular files: a device never ends, a pipe may never answer, both size 0
+        "qasm-file-dev-zero": _at(
+            qasm, "c.qasm", "c.qasm " + device, setup=_link("c.qasm", "/dev/zero")
+        ),
+        "qasm-file-named-pipe": _at(qasm, "c.qasm", "c.qasm " + pipe, setup=_fifo("c.qasm")),
+        "qpy-file-dev-zero": _at(
+            qpy, "c.qpy", "c.qpy " + device, setup=_link("c.qpy", "/dev/zero")
+        ),
+        "npy-dev-zero": _at(
+            npy, "file: s.npy", "s.npy " + device, setup=_link("s.npy", "/dev/zero")
+        ),
+        "npy-named-pipe": _at(npy, "file: s.npy", "s.npy " + pipe, setup=_fifo("s.npy")),
+        "qasm-file-folder": _at(
+            qasm, "c.qasm", "c.qasm is a folder", setup=lambda f: (f / "c.qasm").mkdir()
+        ),
+        # sweeps that are not real numbers, or no points at all
+        "npy-no-points": _at(
+            npy, "file: s.npy", "holds no points", setup=_save("s.npy", np.zeros((0, 2)))
+        ),
+        "npy-complex": _at(
+            npy,
+            "file: s.npy",
+            "holds complex numbers",
+            "real numbers",
+            setup=_save("s.npy", np.array([[1 + 2j, 0.5]])),
+        ),
+        "npy-strings": _at(
+            npy, "file: s.npy", "holds text", setup=_save("s.npy", np.array([["0.5", "1"]]))
+        ),
+        "npy-booleans": _at(
+            npy, "file: s.npy", "holds booleans", setup=_save("s.npy", np.array([[True, False]]))
+        ),
+        # files that say nothing, or not in UTF-8
+        "qasm-file-empty": Case(
+            "", qasm, 1, ("OpenQASM program is empty",), file="c.qasm", files={"c.qasm": ""}
+        ),
+        "qasm-file-only-comments": Case(
+            "", qasm, 1, ("program is empty",), file="c.qasm", files={"c.qasm": "// todo\n"}
+        ),
+        "workload-bad-byte": _at(
+            HEAD + BELL + bad_byte + "pubs: [{circuit: bell}]\n", "caf", "column 6", "0xe9"
+        ),
+        "qasm-file-bad-byte": Case(
+            "",
+            qasm,
+            3,
+            ("column 7", "byte 0xe9 is not UTF-8"),
+            file="c.qasm",
+            files={"c.qasm": "OPENQASM 3.0;\nqubit q;\n// caf\udce9\n"},
+        ),
+    }
 
 
 # ----- mutations of the examples -----------------------------------------------------------
@@ -579,6 +650,8 @@ WRONG_VALUES: list[tuple[tuple[Key, ...], Any, tuple[str, ...]]] = [
     (("pubs", 0, "observables"), "ZQ", ("'ZQ' is not a Pauli label",)),
     (("pubs", 0, "observables"), [], ("must not be empty",)),
     (("pubs", 0, "parameters", "*"), "abc", ("parameters",)),
+    (("pubs", 0, "parameters", "*"), "0.5", ("(got '0.5')",)),  # a number only if unquoted
+    (("pubs", 0, "parameters", "*"), True, ("(got True)",)),
     (("pubs", 0, "parameters", "*"), [], ("has no values",)),
     (("pubs", 0, "parameters", "*"), float("nan"), ("finite number, not nan",)),
     (("expect", 0, "pub"), -1, ("expect[0].pub must be a PUB index",)),

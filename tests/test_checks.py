@@ -109,13 +109,17 @@ def test_a_folder_with_one_malformed_workload_runs_the_others_and_exits_2(
         shutil.copy(EXAMPLES / name, folder / name)
     (folder / "broken.yaml").write_text("qprim: 1\nprimitive: sampler\npubz: []\n")
     (folder / "wrong.yaml").write_text(WRONG_BELL.replace("name: bell", "name: wrong"))
+    (folder / "zero.yaml").symlink_to("/dev/zero")  # would read until memory runs out
 
     done = qprim.run("run", folder, "--junit", "report.xml", "--json")
 
     assert done.returncode == 2, done.stderr  # invalid input outranks a failed check
     documents = json.loads(done.stdout)
-    assert [d.get("exit_code") for d in documents if "error" in d] == [2]
-    assert "broken.yaml:3:" in done.stderr
+    assert [d.get("exit_code") for d in documents if "error" in d] == [2, 2]
+    assert "zero.yaml is a character device, not a regular file" in done.stderr
+    # the typos are shown before anything is submitted, not after the others have run
+    assert done.stderr.index("broken.yaml:3:") < done.stderr.index(": submitted ")
+    assert done.stderr.count("broken.yaml:3:") == 1
     # bell, ghz5 and wrong ran anyway; wrong is bell's work (checks are not in the
     # digest), so the command submitted that work once and both workloads share its job
     assert len(qprim.aer_jobs()) == 2
@@ -123,4 +127,4 @@ def test_a_folder_with_one_malformed_workload_runs_the_others_and_exits_2(
     assert ran["bell"]["job_id"] == ran["wrong"]["job_id"]
     assert ran["bell"]["submit"] == ran["wrong"]["submit"] == "new"
     report = ET.parse(qprim.cwd / "report.xml").getroot()
-    assert report.get("failures") == "2"  # the broken run and the wrong check
+    assert report.get("failures") == "3"  # the broken and zero runs, and the wrong check

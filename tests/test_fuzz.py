@@ -29,8 +29,13 @@ def lay_out(case: Case, work: Path) -> None:
         case.setup(work)
     for name, text in case.files.items():
         (work / name).parent.mkdir(parents=True, exist_ok=True)
-        (work / name).write_text(text)
-    (work / "w.yaml").write_text(case.text)
+        (work / name).write_bytes(_raw(text))
+    (work / "w.yaml").write_bytes(_raw(case.text))
+
+
+def _raw(text: str) -> bytes:
+    """UTF-8, where a lone surrogate (U+DC80..U+DCFF) stands for a byte that is not."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def snapshot(folder: Path) -> dict[str, int]:
@@ -87,6 +92,34 @@ def test_validate_refuses_what_the_backend_cannot_run(
     lay_out(case, tmp_path)
     result = CliRunner().invoke(app, ["validate", "w.yaml"], catch_exceptions=False)
     assert_refused(case, result.exit_code, result.stderr, tmp_path / "home")
+
+
+NUMBER_FLAGS = [
+    (command, flag, value)
+    for command, flag in (
+        (["run", str(EXAMPLES / "bell.yaml")], "--timeout"),
+        (["fetch", "aer-0000000000000000"], "--timeout"),
+        (["compare", "a", "b"], "--tolerance"),
+        (["compare", "a", "b"], "--sigma"),
+    )
+    for value in ("nan", "inf", "-inf", "-1")
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "flag", "value"),
+    NUMBER_FLAGS,
+    ids=[f"{c[0]}{flag}={value}" for c, flag, value in NUMBER_FLAGS],
+)
+def test_number_flags_that_are_not_finite_are_refused_before_anything_happens(
+    command: list[str], flag: str, value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QPRIM_HOME", str(tmp_path / "home"))
+    result = CliRunner().invoke(app, [*command, f"{flag}={value}"], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert "is not a finite number of at least 0" in result.stderr
+    assert not (tmp_path / "home").exists() and not list(tmp_path.iterdir())
 
 
 def block_cases() -> list[Case]:

@@ -79,6 +79,9 @@ class RunRequest:
     refresh: bool = False
     timeout: float | None = None
     events: EventSink = ignore
+    # told of each workload refused before anything is submitted, at once: with an IBM
+    # queue ahead, a typo must not wait hours for the other workloads to be shown
+    refused: Callable[[WorkloadRun], None] = lambda ended: None
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,8 @@ def run(
             except Exception as exc:
                 ended[path] = _failed(path, exc, started, plan.workload.name)
                 del plans[path]
+        for refused in ended.values():
+            request.refused(refused)
         if plans:
             _use_prefect()
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qprim.cli.common import JsonOpt, handles_errors, print_json
+from qprim.cli.options import finite_non_negative
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,11 +32,17 @@ def compare(
     run_b: Annotated[Path, typer.Argument(help="The run folder compared with it (B).")],
     tolerance: Annotated[
         float | None,
-        typer.Option(min=0, help="Exit 6 if a TVD (sampler) or |B − A| (estimator) is larger."),
+        typer.Option(
+            help="Exit 6 if a TVD (sampler) or |B − A| (estimator) is larger.",
+            callback=finite_non_negative,
+        ),
     ] = None,
     sigma: Annotated[
         float | None,
-        typer.Option(min=0, help="Estimator: exit 6 if |B − A| exceeds this many standard errors."),
+        typer.Option(
+            help="Estimator: exit 6 if |B − A| exceeds this many standard errors.",
+            callback=finite_non_negative,
+        ),
     ] = None,
     json_out: JsonOpt = False,
     png: Annotated[

@@ -17,7 +17,9 @@ emulator_app = typer.Typer(
 @emulator_app.command("serve")
 @handles_errors
 def emulator_serve(
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8765,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port to listen on (0: any free port).")
+    ] = 8765,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     seed: Annotated[int | None, typer.Option(help="Simulator seed for every job.")] = None,
     noisy: Annotated[bool, typer.Option("--noisy", help="Simulate the devices' noise.")] = False,

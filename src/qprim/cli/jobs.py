@@ -48,7 +48,7 @@ def fetch(
 
 @handles_errors
 def jobs(
-    limit: Annotated[int, typer.Option(help="How many of the newest to list.")] = 50,
+    limit: Annotated[int, typer.Option(min=1, help="How many of the newest to list.")] = 50,
     refresh: Annotated[
         bool,
         typer.Option(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -29,8 +30,21 @@ ObservableOpt = Annotated[
     typer.Option("--observable", help="Pauli label for estimator runs of .qpy/.qasm; repeatable."),
 ]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Run folder (default: ./qprim-runs/…).")]
+
+
+def finite_non_negative(value: float | None) -> float | None:
+    """A number flag follows the workload's rule for numbers: finite (no nan, no inf), and
+    here never negative; anything else is an input error (exit 2) before any work."""
+    if value is not None and not (math.isfinite(value) and value >= 0):
+        raise typer.BadParameter(f"{value} is not a finite number of at least 0")
+    return value
+
+
 TimeoutOpt = Annotated[
-    float | None, typer.Option(help="Give up waiting after this many seconds (exit 5).")
+    float | None,
+    typer.Option(
+        help="Give up waiting after this many seconds (exit 5).", callback=finite_non_negative
+    ),
 ]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs.")]
 

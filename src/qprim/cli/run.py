@@ -67,11 +67,19 @@ def run(
 
     console = stderr_console()
     flags = circuit_file_flags(primitive, shots, backend, seed, noise, observable)
+    shown: set[Path] = set()
+
+    def show_error(workload_run: runner.WorkloadRun) -> None:
+        if workload_run.source not in shown:
+            shown.add(workload_run.source)
+            console.print(workload_run.error, markup=False, highlight=False, soft_wrap=True)
+
     with Progress(console) as progress:
-        runs = runner.run(runner.RunRequest(files, flags, out, refresh, timeout, progress))
+        request = runner.RunRequest(files, flags, out, refresh, timeout, progress, show_error)
+        runs = runner.run(request)
     for workload_run in runs:
         if workload_run.saved is None:
-            console.print(workload_run.error, markup=False, highlight=False, soft_wrap=True)
+            show_error(workload_run)
             continue
         saved = workload_run.saved
         show_run(console, saved.record, saved.result, run_dir=str(saved.path))

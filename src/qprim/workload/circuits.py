@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -27,6 +28,7 @@ from qprim.workload.limits import MAX_CIRCUIT_BITS, MAX_FILE_BYTES, MAX_WORKLOAD
 from qprim.workload.types import Location, WorkloadError
 
 _HEADER = re.compile(r"\A\s*(?:(?://[^\n]*(?:\n|\Z)|/\*.*?\*/)\s*)*OPENQASM\s+(\d+)", re.DOTALL)
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 _QISKIT_POS = re.compile(r"\A(?:.*?:)?(\d+),(\d+):\s*(.*)\Z", re.DOTALL)
 _ANTLR_POS = re.compile(r"\AL(\d+):C(\d+):\s*(.*)\Z", re.DOTALL)
 # `qreg q[5];` / `creg c[5];` (OpenQASM 2 and 3), `qubit[5] q;` / `bit[5] c;` (3)
@@ -61,6 +63,12 @@ def load_qasm_text(
 ) -> QuantumCircuit:
     """Parse OpenQASM 2 or 3 text. The version is the `OPENQASM x` header's (OpenQASM 3
     makes it optional), which must agree with `version` when the YAML key gives one."""
+    if not _COMMENT.sub("", text).strip():
+        raise WorkloadError(
+            where(1),
+            "the OpenQASM program is empty; write one, e.g. "
+            '"OPENQASM 3.0; qubit q; bit c; h q; c = measure q;"',
+        )
     header = _HEADER.match(text)
     if header is not None:
         declared, line = int(header.group(1)), text.count("\n", 0, header.end()) + 1
@@ -173,33 +181,67 @@ def shown_path(base: str, relative: str) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(base), relative))
 
 
-def check_file_size(path: Path, shown: str, where: Location, kind: FileKind) -> None:
-    """A file qprim reads whole must fit its kind's limit (a missing one: the reader says)."""
+def check_file(path: Path, shown: str, where: Location, kind: FileKind) -> None:
+    """A file qprim reads whole must be a regular file (after links: a device such as
+    /dev/zero never ends, a named pipe may never answer, and both report size 0) within
+    its kind's size limit. A missing one: the reader says."""
     try:
-        size = path.stat().st_size
+        status = path.stat()
     except OSError:
         return
-    limit, advice = _SIZE_LIMITS[kind]
-    if size > limit:
+    if not stat.S_ISREG(status.st_mode):
         raise WorkloadError(
             where,
-            f"{shown} is {count(size)} bytes, more than the {count(limit)} a {kind} file "
-            f"may have; {advice}",
+            f"{shown} is {_file_type(status.st_mode)}, not a regular file; name a {kind} "
+            "file (qprim reads only regular files, links to them included)",
+        )
+    limit, advice = _SIZE_LIMITS[kind]
+    if status.st_size > limit:
+        raise WorkloadError(
+            where,
+            f"{shown} is {count(status.st_size)} bytes, more than the {count(limit)} a "
+            f"{kind} file may have; {advice}",
         )
 
 
+def _file_type(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
 def read_text(path: Path, shown: str, where: Location, kind: FileKind = "circuit") -> str:
-    check_file_size(path, shown, where, kind)
+    check_file(path, shown, where, kind)
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise WorkloadError(
             where,
             f"file not found: {shown}; paths are relative to "
             'the workload file, e.g. "file: circuits/bell.qasm"',
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkloadError(where, f"cannot read {shown}: {exc}") from None
+    except OSError as exc:
+        raise WorkloadError(where, f"cannot read {shown}: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(data, exc, shown) from None
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError, shown: str) -> WorkloadError:
+    """The bad byte's own line and column, in the file that holds it."""
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+    return WorkloadError(
+        Location(shown, line),
+        f"column {column}: byte 0x{data[exc.start]:02x} is not UTF-8 text; save the file "
+        "as UTF-8 (qprim reads workloads and QASM files as UTF-8)",
+    )
 
 
 def load_qasm_file(
@@ -214,7 +256,7 @@ def load_qasm_file(
 
 def load_qpy_file(path: Path, shown: str, where: Location) -> list[QuantumCircuit]:
     """Every circuit of a .qpy file (at least one), each one runnable."""
-    check_file_size(path, shown, where, "circuit")
+    check_file(path, shown, where, "circuit")
     try:
         with path.open("rb") as handle:
             circuits = list(qpy.load(handle))

@@ -82,12 +82,12 @@ def load_workload(path: str | Path, flags: CircuitFileFlags | None = None) -> Wo
                 f"set them in the workload file {shown} instead (e.g. set shots "
                 "in the workload file)"
             )
-        if not file.is_file():
+        if not file.exists():
             raise InputError(f"workload file not found: {shown}")
         text = read_text(file, shown, Location(shown, 1), "workload")
         return _from_yaml(text, shown, file)
     if suffix in CIRCUIT_SUFFIXES:
-        if not file.is_file():
+        if not file.exists():
             raise InputError(f"circuit file not found: {shown}")
         return _from_circuit_file(file, shown, flags or CircuitFileFlags())
     raise InputError(

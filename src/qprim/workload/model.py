@@ -17,6 +17,7 @@ from pydantic import (
     Discriminator,
     Field,
     FiniteFloat,
+    Strict,
     Tag,
     ValidationError,
     model_validator,
@@ -155,9 +156,14 @@ class CircuitModel(StrictModel):
         return self
 
 
+# A parameter value, from YAML as from a .npy file: a real, finite number; a quoted
+# "0.5" or a `true` is refused, as a .npy of text or booleans is.
+RealNumber = Annotated[float, Strict(), Field(allow_inf_nan=False)]
+
+
 class LinspaceModel(StrictModel):
     linspace: tuple[
-        FiniteFloat, FiniteFloat, Annotated[int, Field(ge=1, le=MAX_POINTS, strict=True)]
+        RealNumber, RealNumber, Annotated[int, Field(ge=1, le=MAX_POINTS, strict=True)]
     ] = _field(
         f"[start, stop, num]: finite numbers, num an integer 1..{count(MAX_POINTS)}",
         "[0, 3.14159265, 5]",
@@ -165,7 +171,7 @@ class LinspaceModel(StrictModel):
 
 
 ParameterValues = Annotated[
-    FiniteFloat | list[FiniteFloat] | LinspaceModel,
+    RealNumber | list[RealNumber] | LinspaceModel,
     Field(description="a number, a list of numbers or {linspace: [start, stop, num]}"),
 ]
 

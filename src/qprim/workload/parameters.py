@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qprim.workload.circuits import check_file_size, shown_path, suggest
+from qprim.workload.circuits import check_file, shown_path, suggest
 from qprim.workload.limits import MAX_FILE_BYTES, MAX_POINTS, count
 from qprim.workload.model import LinspaceModel, ParametersFileModel, ParameterValues, PubModel
 from qprim.workload.source import Path_, SourceDoc
@@ -123,7 +123,7 @@ def _from_file(spec: ParametersFileModel, doc: SourceDoc, where: Path_, base_dir
     at_file = (*where, "file")
     if len(set(spec.names)) != len(spec.names):
         raise doc.error((*where, "names"), "names must not repeat a parameter")
-    check_file_size(path, shown, doc.at(at_file), "sweep")
+    check_file(path, shown, doc.at(at_file), "sweep")
     try:
         loaded = np.load(path, allow_pickle=False)
     except FileNotFoundError:
@@ -146,12 +146,22 @@ def _from_file(spec: ParametersFileModel, doc: SourceDoc, where: Path_, base_dir
             f"{array.shape[-1] if array.ndim else 0} but {len(spec.names)} names are "
             "given; the last axis must hold one value per name",
         )
-    try:
-        values = array.astype(np.float64)
-    except (TypeError, ValueError):
-        raise doc.error(at_file, f"{shown} must hold numbers (got dtype {array.dtype})") from None
+    if array.dtype.kind not in _REAL_KINDS:
+        raise doc.error(
+            at_file,
+            f"{shown} holds {_dtype_words(array.dtype)} (dtype {array.dtype}); parameter values "
+            "are real numbers: save a float array, e.g. np.save(path, values.astype(float))",
+        )
+    values = array.astype(np.float64)
+    points = math.prod(array.shape[:-1])
+    if points == 0:
+        raise doc.error(
+            at_file,
+            f"{shown} (shape {array.shape}) holds no points; a sweep needs at least one "
+            "row of values",
+        )
     check_points(
-        math.prod(array.shape[:-1]),
+        points,
         doc,
         at_file,
         f"{shown} (shape {array.shape})",
@@ -160,6 +170,15 @@ def _from_file(spec: ParametersFileModel, doc: SourceDoc, where: Path_, base_dir
     if not np.all(np.isfinite(values)):
         raise doc.error(at_file, f"{shown} values must be finite numbers")
     return Binding(tuple(spec.names), values, (path,))
+
+
+# numpy dtype kinds of real numbers: floats, signed and unsigned integers
+_REAL_KINDS = frozenset("fiu")
+
+
+def _dtype_words(dtype: np.dtype) -> str:
+    words = {"c": "complex numbers", "b": "booleans", "U": "text", "S": "bytes", "O": "objects"}
+    return words.get(dtype.kind, "values that are not real numbers")
 
 
 def check_points(points: int, doc: SourceDoc, path: Path_, what: str, advice: str) -> None:
