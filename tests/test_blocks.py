@@ -14,7 +14,7 @@ import pytest
 
 from qprim.cli.blocks import resolve_token
 from qprim.errors import InputError
-from tests.support import Qprim
+from tests.support import REPO, Qprim
 
 # no English word, no run of ordered digits: none of its 6-character pieces can turn up
 # in qprim's output by accident, so finding one means the token leaked
@@ -250,7 +250,9 @@ print(json.dumps({{
 
 
 @pytest.mark.slow
-def test_prefect_block_register_registers_both_types(qprim: Qprim, prefect_api_url: str) -> None:
+def test_prefect_block_register_registers_every_type_the_docs_name(
+    qprim: Qprim, prefect_api_url: str
+) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "prefect", "block", "register", "-m", "qprim.flows.blocks"],
         cwd=qprim.cwd,
@@ -261,8 +263,12 @@ def test_prefect_block_register_registers_both_types(qprim: Qprim, prefect_api_u
     )
     assert done.returncode == 0, done.stdout + done.stderr
     with httpx.Client(base_url=prefect_api_url, timeout=30) as api:
-        for slug in ("qprim-ibm-quantum", "qprim-aer"):
-            assert api.get(f"/block_types/slug/{slug}").status_code == 200, slug
+        found = api.post("/block_types/filter", json={}).json()
+    registered = sorted(t["slug"] for t in found if t["slug"].startswith("qprim-"))
+    assert registered == ["qprim-aer", "qprim-ibm-quantum", "qprim-team"]
+    assert "qprim's three block types (ibm, aer and team)" in " ".join(
+        (REPO / "docs" / "ibm.md").read_text().split()
+    )
 
 
 def test_importing_the_blocks_cli_imports_no_prefect() -> None:

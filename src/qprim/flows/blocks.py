@@ -2,7 +2,8 @@
 
 Why blocks: the IBM Quantum token then lives in Prefect's store as a secret (a pydantic
 `SecretStr`), never in a workload, a flag of `qprim run`, a task parameter or a log.
-`prefect block register -m qprim.flows.blocks` registers both types for the Prefect UI.
+`prefect block register -m qprim.flows.blocks` registers its three block types (ibm, aer,
+team) for the Prefect UI.
 
 One name space: qprim treats a NAME as unique across its kinds, because a workload only
 says `block: NAME`.

@@ -33,7 +33,7 @@ def local_prefect_server(
     home: Path, timeout: float = 300, env: Mapping[str, str] | None = None
 ) -> Iterator[str]:
     """Run `prefect server start` with its state in `home` (and `env`'s settings, e.g.
-    `PREFECT_API_DATABASE_CONNECTION_URL` for a server on PostgreSQL); yield its API URL."""
+    `PREFECT_SERVER_DATABASE_CONNECTION_URL` for a server on PostgreSQL); yield its API URL."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log_path = home / "server.log"
