@@ -63,7 +63,7 @@ def assemble(
         workload=WorkloadRef(name=w.name, digest=w.digest, source=str(w.source)),
         primitive=w.primitive,
         backend=backend_record(w.backend),
-        execution=ExecutionRecord(mode=plan.mode, session_id=_session(collected)),
+        execution=ExecutionRecord(mode=plan.mode, session_id=_session(collected, plan.mode)),
         jobs=[_job(job, done) for job, done in zip(plan.jobs, collected, strict=True)],
         pubs=_pubs(w, collected),
         expect=evaluate(w.expect, result),
@@ -93,7 +93,7 @@ def fetched_record(
         result=collected.result,
         part=row.part if row else 1,
         parts=row.parts if row else 1,
-        mode=row.mode if row else "job",
+        mode=submitted.mode,
         session_id=submitted.session_id,
         digest=row.digest if row else None,
         tag=row.tag if row else None,
@@ -190,7 +190,7 @@ def _job(job: JobSpec, done: Collected) -> JobRecord:
         result=done.result,
         part=job.number,
         parts=job.count,
-        mode=job.mode,
+        mode=submitted.mode,
         session_id=submitted.session_id,
         digest=job.digest,
         tag=submitted.tag,
@@ -222,7 +222,14 @@ def _pubs(w: Workload, collected: list[Collected]) -> list[PubRecord]:
     ]
 
 
-def _session(collected: list[Collected]) -> str | None:
+def _session(collected: list[Collected], mode: str) -> str | None:
+    """The batch or session of the workload's own mode its jobs ran in; jobs reused from a
+    run of another mode name theirs in their own records."""
     return next(
-        (done.submitted.session_id for done in collected if done.submitted.session_id), None
+        (
+            done.submitted.session_id
+            for done in collected
+            if done.submitted.session_id and done.submitted.mode == mode
+        ),
+        None,
     )

@@ -597,6 +597,7 @@ def fetch(
         submit="reused",
         tag=row.tag if row else "",
         session_id=row.session_id if row else None,
+        mode=row.mode if row else "job",
         facts=tuple(row.pubs or ()) if row else (),
     )
 

@@ -119,6 +119,21 @@ def test_session_mode_puts_every_job_in_one_dedicated_session(ibm: IBM) -> None:
     assert_ry_physics(ibm.qprim.cwd / "out", 8)
 
 
+def test_work_reused_across_modes_says_the_mode_and_batch_it_really_ran_in(ibm: IBM) -> None:
+    # the mode is not part of the digest: a session workload whose jobs a batch already
+    # ran reuses them (no device time twice), and its run.json says so
+    batch = ibm.qprim.run_json("run", sweep(ibm, "b", points=8, per_job=4, mode="batch"))
+    (opened,) = ibm.emulator.sessions()
+    assert batch["execution"] == {"mode": "batch", "session_id": opened["id"]}
+    for mode in ("session", "job"):
+        again = ibm.qprim.run_json("run", sweep(ibm, mode, points=8, per_job=4, mode=mode))
+        assert again["execution"] == {"mode": mode, "session_id": None}
+        assert {(j["submit"], j["mode"], j["session_id"]) for j in again["jobs"]} == {
+            ("reused", "batch", opened["id"])
+        }
+    assert len(ibm.jobs()) == 2 and len(ibm.emulator.sessions()) == 1
+
+
 def test_a_pending_job_limit_is_waited_out_and_nothing_is_made_twice(ibm: IBM) -> None:
     with emulator_process("--seed", "1234", "--max-pending-jobs", "2") as limited:
         ibm.qprim.env["QPRIM_TEST_IBM_TOKEN"] = TOKEN

@@ -40,7 +40,8 @@ def prefect_api_url(pg: PostgresServer, tmp_path_factory: pytest.TempPathFactory
     pg.create_database("prefect", ROLE, PASSWORD)
     database = pg.url("prefect", ROLE, PASSWORD, driver="postgresql+asyncpg")
     home = tmp_path_factory.mktemp("prefect-on-postgres")
-    with local_prefect_server(home, env={"PREFECT_SERVER_DATABASE_CONNECTION_URL": database}) as url:
+    env = {"PREFECT_SERVER_DATABASE_CONNECTION_URL": database}  # Prefect 3's name
+    with local_prefect_server(home, env=env) as url:
         yield url
 
 

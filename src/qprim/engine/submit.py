@@ -45,6 +45,9 @@ class Submitted:
     submit: Literal["new", "reused"]
     tag: str
     session_id: str | None = None
+    # how the job was run, as the journal recorded it when it was submitted: a job reused
+    # by a workload of another mode keeps the mode (and batch or session) it ran in
+    mode: str = "job"
     # each part's facts after transpilation (depth, size), as recorded when submitted
     facts: tuple[dict[str, object], ...] = ()
 
@@ -215,6 +218,7 @@ def _submitted(job: JobSpec, row: Submission, how: Literal["new", "reused"]) -> 
         submit=how,
         tag=row.tag,
         session_id=row.session_id,
+        mode=row.mode,
         facts=tuple(row.pubs or ()),
     )
 
