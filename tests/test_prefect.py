@@ -4,10 +4,13 @@ hand. The default, the server qprim keeps, is tested in test_server.py."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
+import pytest
 
 from qprim import load_run
 from qprim.flows.env import DEFAULTS, configure_prefect
@@ -53,6 +56,38 @@ def test_flow_run_tasks_and_job_metrics_artifact_are_recorded(
     assert described["backend"] == "aer:aer_simulator"
     assert "OPENQASM" not in str(flow_run["parameters"])
     # PREFECT_API_URL wins: qprim kept no server of its own
+    assert not (qprim.home / "server").exists()
+
+
+@pytest.mark.parametrize("where", [".env", "prefect.toml", "profile"])
+def test_prefect_api_url_from_a_settings_file_is_honoured_like_the_environment(
+    qprim: Qprim, prefect_api_url: str, where: str
+) -> None:
+    env = {k: v for k, v in qprim.env.items() if k != "PREFECT_API_URL"}
+    settings = {
+        ".env": (qprim.cwd / ".env", f"PREFECT_API_URL={prefect_api_url}\n"),
+        "prefect.toml": (qprim.cwd / "prefect.toml", f'[api]\nurl = "{prefect_api_url}"\n'),
+        "profile": (
+            Path(env["PREFECT_HOME"]) / "profiles.toml",
+            f'active = "team"\n[profiles.team]\nPREFECT_API_URL = "{prefect_api_url}"\n',
+        ),
+    }
+    path, text = settings[where]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-m", "qprim", "run", str(EXAMPLES / "bell.yaml"), "--json"],
+        cwd=qprim.cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    flow_run_id = json.loads(done.stdout)["flow_run"]["id"]
+    with httpx.Client(base_url=prefect_api_url, timeout=30) as api:
+        assert api.get(f"/flow_runs/{flow_run_id}").status_code == 200  # on that server
+    assert "started a local Prefect server" not in done.stderr
     assert not (qprim.home / "server").exists()
 
 

@@ -389,6 +389,25 @@ def test_scan_png_is_a_labelled_heatmap_per_observable(cli: Qprim, runs: Path) -
 
 
 @pytest.mark.slow
+def test_a_2d_sampler_sweep_marks_each_heatmaps_min_and_max(runs: Path) -> None:
+    from qprim.report.plots import run_figure
+
+    run = saved(runs, "sweep")  # 5 x 3 product sweep, sampler
+    heatmaps = [ax for ax in run_figure(run).axes if ax.images]
+    assert heatmaps
+    for ax in heatmaps:
+        grid = np.asarray(ax.images[0].get_array()).T  # drawn with theta along x
+        low = np.unravel_index(int(np.argmin(grid)), grid.shape)
+        high = np.unravel_index(int(np.argmax(grid)), grid.shape)
+        markers = {
+            line.get_marker(): (line.get_xdata()[0], line.get_ydata()[0]) for line in ax.lines
+        }
+        assert markers["v"] == low and markers["^"] == high
+        assert f"▼ min {grid[low]:.3f}" in ax.get_title()
+        assert f"▲ max {grid[high]:.3f}" in ax.get_title()
+
+
+@pytest.mark.slow
 def test_counts_png_states_bit_order_shares_y_and_marks_failed_checks(
     cli: Qprim, runs: Path
 ) -> None:

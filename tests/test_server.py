@@ -257,6 +257,21 @@ class TestConfiguredApiUrl:
         (prefect_home / "profiles.toml").unlink()
         assert configured_api_url() is None
 
+    def test_the_working_folders_files_in_prefects_order(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        work = tmp_path / "work"
+        work.mkdir()
+        monkeypatch.chdir(work)
+        (work / "pyproject.toml").write_text('[tool.prefect.api]\nurl = "http://py:1/api"\n')
+        assert configured_api_url() == "http://py:1/api"  # over the profile
+        (work / "prefect.toml").write_text('[api]\nurl = "http://toml:1/api"\n')
+        assert configured_api_url() == "http://toml:1/api"  # over pyproject.toml
+        (work / ".env").write_text("# team settings\nexport PREFECT_API_URL='http://dot:1/api'\n")
+        assert configured_api_url() == "http://dot:1/api"  # over prefect.toml
+        monkeypatch.setenv("PREFECT_API_URL", "http://env:1/api")
+        assert configured_api_url() == "http://env:1/api"  # the environment first
+
 
 @needs_proc
 def test_bad_input_is_rejected_without_starting_a_server(managed: Qprim) -> None:

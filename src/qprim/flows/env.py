@@ -24,6 +24,7 @@ import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from qprim.errors import InputError
 
@@ -124,18 +125,46 @@ def server_kind() -> ServerKind:
 
 
 def configured_api_url() -> str | None:
-    """PREFECT_API_URL from the environment, else from the active Prefect profile (the
-    profiles file and `PREFECT_PROFILE`, as Prefect reads them), without importing Prefect."""
-    url = os.environ.get("PREFECT_API_URL", "").strip()
-    if url:
-        return url
-    try:
-        profiles = tomllib.loads(_profiles_path().read_text())
-    except (OSError, tomllib.TOMLDecodeError):
+    """PREFECT_API_URL wherever Prefect 3 reads its settings, in Prefect's order, without
+    importing Prefect: the environment, `.env`, `prefect.toml` and `pyproject.toml`
+    (`[tool.prefect]`) in the working folder, then the active profile (the profiles file
+    and `PREFECT_PROFILE`)."""
+    for found in (
+        os.environ.get("PREFECT_API_URL"),
+        _dotenv_api_url(),
+        _toml_table(Path("prefect.toml")).get("api", {}).get("url"),
+        _toml_table(Path("pyproject.toml"))
+        .get("tool", {})
+        .get("prefect", {})
+        .get("api", {})
+        .get("url"),
+        _profile_api_url(),
+    ):
+        if isinstance(found, str) and found.strip():
+            return found.strip()
+    return None
+
+
+def _dotenv_api_url() -> str | None:
+    if not Path(".env").is_file():
         return None
+    from dotenv import dotenv_values  # Prefect's own reader of .env (via pydantic-settings)
+
+    values = {name.upper(): value for name, value in dotenv_values(".env").items()}
+    return values.get("PREFECT_API_URL")
+
+
+def _toml_table(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _profile_api_url() -> object:
+    profiles = _toml_table(_profiles_path())
     active = os.environ.get("PREFECT_PROFILE") or profiles.get("active")
-    url = profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
-    return str(url) if url else None
+    return profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
 
 
 def _profiles_path() -> Path:

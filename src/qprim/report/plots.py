@@ -204,13 +204,25 @@ def _probability_heatmap(
     where: int | None,
 ) -> Panel:
     grid = shares.reshape(axes[0].size, axes[1].size)
+    low, high, where_extremes = _extremes(pub, shares, ".3f")
 
     def draw(ax: Axes, _: float) -> None:
         figures.heatmap(ax, grid, axes, f"P({key}), {figures.BIT_ORDER}", (0.0, 1.0))
+        figures.mark_extremes(ax, grid, low, high)
         if where is not None:
             figures.mark_cell(ax, np.unravel_index(where, grid.shape))
 
-    return Panel(f"{title}\nprobability of outcome {key}", draw, lines)
+    return Panel(f"{title}\nprobability of outcome {key}\n{where_extremes}", draw, lines)
+
+
+def _extremes(pub: PubLayout, values: np.ndarray, fmt: str) -> tuple[int, int, str]:
+    """The lowest and highest points of a heatmap, and the title lines naming them."""
+    low, high = first_extreme(values, np.min), first_extreme(values, np.max)
+    text = (
+        f"▼ min {values[low]:{fmt}} at {pub.label(low)}\n"
+        f"▲ max {values[high]:{fmt}} at {pub.label(high)}"
+    )
+    return low, high, text
 
 
 def _histogram(
@@ -331,14 +343,10 @@ def _ev_heatmap(
     where: int | None,
 ) -> Panel:
     grid = values.reshape(axes[0].size, axes[1].size)
-    low, high = first_extreme(values, np.min), first_extreme(values, np.max)
+    low, high, where_extremes = _extremes(pub, values, "+.4f")
     name = observable_names(pub)[number]
     full = pub.observable(number)
-    title = (
-        f"{pub_title(pub)} — {f'⟨{figures.wrapped(full)}⟩' if full else name}\n"
-        f"▼ min {values[low]:+.4f} at {pub.label(low)}\n"
-        f"▲ max {values[high]:+.4f} at {pub.label(high)}"
-    )
+    title = f"{pub_title(pub)} — {f'⟨{figures.wrapped(full)}⟩' if full else name}\n{where_extremes}"
 
     def draw(ax: Axes, _: float) -> None:
         figures.heatmap(ax, grid, axes, name)
