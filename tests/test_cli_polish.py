@@ -208,6 +208,9 @@ def test_cancel_a_queued_aer_job_then_refresh_submits_anew(qprim: Qprim, tmp_pat
     # the same work again: the job says it was cancelled, until --refresh asks for a new one
     rerun = qprim.run("run", BELL, "--out", "rerun")
     assert rerun.returncode == 3 and f"{queued['job_id']} was cancelled" in rerun.stderr
+    # what happened, in order: the killed run's job was found by its tag, then cancelled
+    assert f"bell: found {queued['job_id']}: by its tag" in rerun.stderr
+    assert f"submitted {queued['job_id']}" not in rerun.stderr
     fresh = qprim.run_json("run", BELL, "--out", "fresh", "--refresh")
     assert fresh["jobs"][0]["job_id"] != queued["job_id"] and len(qprim.aer_jobs()) == 2
 

@@ -92,6 +92,11 @@ class JobFailedError(QprimError):
     exit_code = ExitCode.JOB_FAILED
 
 
+class JobNotFoundError(InputError):
+    """The backend knows no job by this id: a mistyped `qprim fetch JOB_ID` is the
+    user's input; a job the journal recorded is gone (`engine.collect` says so)."""
+
+
 class AuthError(QprimError):
     """Authentication or configuration error: bad token, unknown instance or device."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import time
 
 from tests.ibm.support import IBM
@@ -54,3 +55,25 @@ def test_refresh_records_how_a_job_ended_and_cancel_stops_a_queued_one(ibm: IBM)
     again = ibm.qprim.run("cancel", slow)
     assert again.returncode == 0 and "had already ended (CANCELLED)" in again.stderr
     assert emulator_status(ibm, quick) == "Completed"  # the other job untouched
+
+
+def test_a_recorded_job_the_service_no_longer_knows_is_gone_and_refresh_makes_it_again(
+    ibm: IBM,
+) -> None:
+    workload = ibm.workload("bell")
+    first = ibm.qprim.run_json("run", workload, "--out", "first")
+    job_id = first["jobs"][0]["job_id"]
+    shutil.rmtree(ibm.qprim.home / "results")  # so the rerun has to ask the service
+    ibm.emulator.add_fault("GET", rf"^/api/v1/jobs/{job_id}", count=100, status=404)
+
+    rerun = ibm.qprim.run("run", workload, "--out", "rerun")
+    assert rerun.returncode == 3, rerun.stderr  # ended, as a failed job
+    assert f"job {job_id} is gone: ibm:fake_manila no longer knows it" in rerun.stderr
+    assert str(ibm.qprim.home / "journal.sqlite") in rerun.stderr  # where it was recorded
+    assert "--refresh to submit the work anew" in rerun.stderr
+    assert "Job not found" not in rerun.stderr and "Traceback" not in rerun.stderr
+
+    ibm.emulator.clear_faults()
+    fresh = ibm.qprim.run_json("run", workload, "--out", "fresh", "--refresh")
+    assert fresh["jobs"][0]["submit"] == "new" and fresh["jobs"][0]["job_id"] != job_id
+    assert len(ibm.jobs()) == 2

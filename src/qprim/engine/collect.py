@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from qprim.backends.base import JobStatus
-from qprim.errors import JobFailedError, StateError, describe_failure
+from qprim.errors import JobFailedError, JobNotFoundError, StateError, describe_failure
 from qprim.state.codec import sha256
 
 if TYPE_CHECKING:
     from qprim.engine.core import Engine
     from qprim.engine.submit import Submitted
+    from qprim.state.journal import Submission
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,12 @@ def collect(engine: Engine, submitted: Submitted) -> Collected:
             engine.emit_for(submitted, "status", status=status.value)
 
     try:
-        data = backend.result(job_id, engine.deadline, on_status)
+        try:
+            data = backend.result(job_id, engine.deadline, on_status)
+        except JobNotFoundError as exc:
+            if row is None:
+                raise  # an id given by hand that no backend knows: the user's input
+            raise _gone(engine, submitted, row) from exc
     except JobFailedError as exc:
         engine.emit_for(submitted, "failed", detail=str(exc))
         raise
@@ -70,3 +76,17 @@ def collect(engine: Engine, submitted: Submitted) -> Collected:
     engine.remember(job_id, data)
     engine.emit_for(submitted, "fetched")
     return Collected(submitted, JobStatus.DONE.value, "fetched", saved.sha256, metrics)
+
+
+def _gone(engine: Engine, submitted: Submitted, row: Submission) -> JobFailedError:
+    """A job the journal recorded that its backend no longer knows (deleted, expired, or
+    the block now points at another instance): it ended as far as this work goes, like a
+    failed job (exit 3), and only `--refresh` makes the work again."""
+    backend = f"{submitted.backend.kind}:{submitted.backend.name}"
+    return JobFailedError(
+        f"job {submitted.job_id} is gone: {backend} no longer knows it (deleted, expired, "
+        f"or another instance behind the same name). The journal ({engine.journal.where}) "
+        f"recorded it on {row.created} for workload '{row.workload}', and the result store "
+        "does not have its result. Run the same command with --refresh to submit the work "
+        "anew"
+    )

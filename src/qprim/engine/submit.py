@@ -181,11 +181,21 @@ def adopt(
     session_id: str | None = None,
 ) -> Submitted | None:
     """The job carrying this attempt's tag, if any: the earliest live one. Later live
-    ones still queued are cancelled (the same work must not run twice)."""
-    live = [found for found in backend.find_by_tag(row.tag) if found.status != JobStatus.CANCELLED]
+    ones still queued are cancelled (the same work must not run twice). With none live,
+    the earliest cancelled one: the attempt was made and then cancelled, which the rerun
+    reports (as for `qprim cancel`) until `--refresh` asks for new work."""
+    tagged = sorted(
+        backend.find_by_tag(row.tag), key=lambda found: (found.created or "", found.job_id)
+    )
+    live = [found for found in tagged if found.status != JobStatus.CANCELLED]
     if not live:
-        return None
-    keep, *later = sorted(live, key=lambda found: (found.created or "", found.job_id))
+        if not tagged:
+            return None
+        row = engine.journal.mark_submitted(
+            row, tagged[0].job_id, session_id=session_id, pubs=facts
+        )
+        return _submitted(job, row, "new")
+    keep, *later = live
     if later:
         _cancel_duplicates(engine, job, backend, keep, later)
     row = engine.journal.mark_submitted(row, keep.job_id, session_id=session_id, pubs=facts)

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 from qprim.errors import (
     AuthError,
-    InputError,
     JobFailedError,
+    JobNotFoundError,
     PendingLimitReached,
     QprimError,
     TransientBackendError,
@@ -98,7 +98,7 @@ def classify(exc: BaseException, context: str) -> QprimError:
     if isinstance(exc, QiskitBackendNotFoundError):
         return AuthError(f"{context}: not available to this account and instance ({exc})")
     if isinstance(exc, RuntimeJobNotFound) or status == 404:
-        return InputError(message)
+        return JobNotFoundError(message)
     if isinstance(exc, RuntimeJobFailureError | RuntimeInvalidStateError):
         return JobFailedError(message)
     if (status in TRANSIENT_STATUS) or is_connection_problem(exc):
