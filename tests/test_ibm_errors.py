@@ -20,8 +20,8 @@ from qprim.deadline import call_before
 from qprim.errors import (
     AuthError,
     DeadlineError,
-    InputError,
     JobFailedError,
+    JobNotFoundError,
     QprimError,
     TransientBackendError,
 )
@@ -53,7 +53,7 @@ def raised_like_the_client(status: int) -> BaseException:
     [
         (IBMNotAuthorizedError("401"), AuthError),
         (RequestsApiError("forbidden", 403), AuthError),
-        (RuntimeJobNotFound("no such job"), InputError),
+        (RuntimeJobNotFound("no such job"), JobNotFoundError),
         (RuntimeJobFailureError("it failed"), JobFailedError),
         (raised_like_the_client(503), TransientBackendError),
         (raised_like_the_client(429), TransientBackendError),
