@@ -112,6 +112,7 @@ def _configure_prefect() -> None:
     Python program keeps Prefect's console lines as any Prefect program does: the command
     line is the one that quiets them."""
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_INTERNAL_LEVEL", "ERROR")
     from qprim.flows.env import configure_prefect
 
     configure_prefect()

@@ -9,6 +9,7 @@ document, `{"error", "exit_code", "location", "job_ids"}`; the message goes to s
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,18 @@ if TYPE_CHECKING:
     from qprim.workload.types import Location
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def prepare_prefect(verbose: bool = False) -> None:
+    """qprim's Prefect settings for a command (`flows.env.configure_prefect`). Without
+    `-v`, Prefect's own complaints about a server that stopped answering stay off stderr:
+    its API log worker writes them there itself while `logging.raiseExceptions` is set,
+    and qprim says what it means once, in its own words."""
+    from qprim.flows.env import configure_prefect
+
+    configure_prefect(verbose)
+    logging.raiseExceptions = verbose
+
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 JSON_FLAG = "--json"

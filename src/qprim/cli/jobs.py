@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from qprim.cli.common import JsonOpt, handles_errors, print_json, saved_document
+from qprim.cli.common import JsonOpt, handles_errors, prepare_prefect, print_json, saved_document
 from qprim.cli.options import OutOpt, TimeoutOpt, VerboseOpt
 
 BlockOpt = Annotated[
@@ -30,9 +30,7 @@ def fetch(
     verbose: VerboseOpt = False,
 ) -> None:
     """Get a job's result, from any process, and save it as a run folder."""
-    from qprim.flows.env import configure_prefect
-
-    configure_prefect(verbose)
+    prepare_prefect(verbose)
     from qprim import runner
     from qprim.cli.progress import Progress
     from qprim.cli.render import show_run, stderr_console
@@ -67,9 +65,7 @@ def jobs(
 
     journal = open_journal()
     if refresh:
-        from qprim.flows.env import configure_prefect
-
-        configure_prefect()  # an IBM job's block is read through Prefect
+        prepare_prefect()  # an IBM job's block is read through Prefect
         from qprim.control import refresh as refresh_statuses
 
         for change in refresh_statuses(limit):
@@ -97,9 +93,7 @@ def cancel(
     """Cancel a job that has not ended (Aer: only queued jobs), and record it in the journal."""
     from dataclasses import asdict
 
-    from qprim.flows.env import configure_prefect
-
-    configure_prefect()
+    prepare_prefect()
     from qprim.cli.render import stderr_console
     from qprim.control import cancel as cancel_job
 

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qprim.cli.common import JsonOpt, error_document, handles_errors, print_json, saved_document
+from qprim.cli.common import (
+    JsonOpt,
+    error_document,
+    handles_errors,
+    prepare_prefect,
+    print_json,
+    saved_document,
+)
 from qprim.cli.options import (
     BackendOpt,
     NoiseOpt,
@@ -57,9 +64,7 @@ def run(
     Every input error of every workload is reported before anything is submitted; one
     workload that fails does not stop the others, and the exit code is the worst of theirs.
     """
-    from qprim.flows.env import configure_prefect
-
-    configure_prefect(verbose)
+    prepare_prefect(verbose)
     from qprim import runner
     from qprim.cli.progress import Progress
     from qprim.cli.render import batch_table, show_run, stderr_console

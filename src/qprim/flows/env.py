@@ -38,6 +38,9 @@ DEFAULTS = {
     # than Prefect's default 20 s, and the run would fail before it began
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    # Prefect's internal services (its events worker) log their failures, a server that
+    # stopped answering among them, on a handler of their own: qprim says it once instead
+    "PREFECT_LOGGING_INTERNAL_LEVEL": "CRITICAL",
     # Prefect retries each API call 5 times with doubling pauses: a server that went away
     # would take minutes to be noticed; 3 still rides out a busy server
     "PREFECT_CLIENT_MAX_RETRIES": "3",
@@ -47,7 +50,10 @@ DEFAULTS = {
 # A level NAME: Prefect applies PREFECT_LOGGING_* overrides as text, and logging knows no
 # level "0", so Prefect's whole logging setup failed quietly (no console lines, and no
 # logs sent to the server either)
-VERBOSE = {"PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO"}
+VERBOSE = {
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO",
+    "PREFECT_LOGGING_INTERNAL_LEVEL": "ERROR",
+}
 
 
 class ServerKind(StrEnum):
