@@ -170,6 +170,27 @@ def test_run_records_parameter_values_and_observable_labels(runs: Path) -> None:
 
 
 @pytest.mark.slow
+def test_a_fetched_sweep_is_labelled_by_its_parameters_as_the_run_was(
+    cli: Qprim, runs: Path
+) -> None:
+    run = saved(runs, "sweep")
+    job_id = run.record.jobs[0].job_id
+    done = cli.run("fetch", job_id, "--out", "fetched-sweep")
+    assert done.returncode == 0, done.stderr
+    fetched = qprim.load_run(cli.cwd / "fetched-sweep")
+    assert fetched.record.pubs[0].parameters == run.record.pubs[0].parameters
+    assert fetched.record.pubs[0].parameters is not None
+
+    def labelled_rows(folder: Path) -> list[str]:
+        shown = cli.run("show", folder, "--all")
+        assert shown.returncode == 0, shown.stderr
+        return [line.split("│")[0] for line in shown.stdout.splitlines() if "theta=" in line]
+
+    rows = labelled_rows(runs / "sweep")
+    assert len(rows) >= 15 and labelled_rows(cli.cwd / "fetched-sweep") == rows
+
+
+@pytest.mark.slow
 def test_older_records_are_labelled_from_the_workload_copy(runs: Path, tmp_path: Path) -> None:
     folder = tmp_path / "old"
     shutil.copytree(runs / "estimator", folder)

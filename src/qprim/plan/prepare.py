@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from qprim.plan.jobs import JobSpec, Part
     from qprim.workload.types import PubSpec, Workload
 
+# Parameter values a journal row keeps for `qprim fetch` to label points by (800 kB of
+# JSON at most); a larger sweep's fetched points are labelled by their index.
+MAX_RECORDED_VALUES = 100_000
+
 
 class Preparer:
     """Builds job requests; holds the transpiled circuits of this command."""
@@ -102,12 +106,23 @@ def _pub(primitive: str, spec: PubSpec, isa: QuantumCircuit) -> Any:
 
 
 def _facts(part: Part, isa: QuantumCircuit) -> dict[str, Any]:
+    """What the journal keeps of a part beside its job id: enough for `qprim fetch`, on a
+    machine without the workload, to label the result's points as `qprim run` does."""
     return {
         "pub": part.pub,
         "depth": isa.depth(),
         "size": isa.size(),
         "points": list(part.points) if part.points else None,
+        "parameters": _parameters(part.spec),
     }
+
+
+def _parameters(spec: PubSpec) -> dict[str, Any] | None:
+    """The part's parameter values by name, unless too many to keep in a journal row."""
+    values = spec.parameter_values
+    if values is None or not spec.parameter_names or values.size > MAX_RECORDED_VALUES:
+        return None
+    return {"names": list(spec.parameter_names), "values": values.astype(float).tolist()}
 
 
 def _map_observables(spec: PubSpec, isa: QuantumCircuit) -> list[Any]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import numpy as np
 
 from qprim.report.layout import PubLayout, bit_arrays, layouts, short_label
-from qprim.report.record import JobRecord, PubRecord, RunRecord
+from qprim.report.record import JobRecord, ParametersRecord, PubRecord, RunRecord
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
@@ -29,13 +29,14 @@ RowT = TypeVar("RowT")
 def pub_records_from_result(
     result: PrimitiveResult, facts: Sequence[dict[str, Any]] = ()
 ) -> list[PubRecord]:
-    """What can be said of PUBs known only from their result (`qprim fetch`), plus the
-    depth and size recorded when the job was submitted, if any."""
-    by_pub = {int(fact["pub"]): fact for fact in facts}
+    """What can be said of PUBs known only from their result (`qprim fetch`), plus what
+    was recorded of each when the job was submitted, if any: depth, size and parameter
+    values. `facts` are in the job's order, one per PUB of its result."""
     records = []
     for index, pub_result in enumerate(result):
         registers = bit_arrays(pub_result)
-        fact = by_pub.get(index, {})
+        fact = facts[index] if index < len(facts) else {}
+        parameters = fact.get("parameters")
         records.append(
             PubRecord(
                 index=index,
@@ -45,6 +46,7 @@ def pub_records_from_result(
                 size=fact.get("size"),
                 shots=next(iter(registers.values())).num_shots if registers else None,
                 precision=pub_result.metadata.get("target_precision"),
+                parameters=ParametersRecord(**parameters) if parameters else None,
             )
         )
     return records

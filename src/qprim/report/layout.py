@@ -5,7 +5,8 @@ is ⟨ZZ⟩ at theta=0.785, phi=1.571", and must agree on it. Everything here is
 from the run record (parameter values and observable labels, recorded at run time) and
 the result's shape, with Qiskit's broadcasting rules: an estimator's result has the
 shape of its observables broadcast with its sweep. When the record does not know the
-parameters (a `qprim fetch` run), points are labelled by their index.
+parameters (a `qprim fetch` of a job submitted before qprim kept them, or of a sweep too
+large to keep in the journal), points are labelled by their index.
 """
 
 from __future__ import annotations

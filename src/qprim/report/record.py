@@ -86,8 +86,8 @@ class PubRecord(Record):
     size: int | None = None
     shots: int | None = None
     precision: float | None = None
-    # record_version 3; None: no parameters (or, for older records and `qprim fetch`
-    # runs, not known)
+    # record_version 3; None: no parameters (or, for older records and some `qprim fetch`
+    # runs, not known: see report/layout.py)
     parameters: ParametersRecord | None = None
     observables: ObservablesRecord | None = None  # estimator PUBs (record_version 3)
 
