@@ -116,6 +116,11 @@ class Qprim:
     def __post_init__(self) -> None:
         self.home = Path(self.env["QPRIM_HOME"])
 
+    @property
+    def server_dir(self) -> Path:
+        """Where the local server qprim keeps for this PREFECT_HOME has its state."""
+        return Path(self.env["PREFECT_HOME"]) / "qprim-server"
+
     def run(
         self,
         *args: str | os.PathLike[str],

@@ -56,7 +56,7 @@ def test_flow_run_tasks_and_job_metrics_artifact_are_recorded(
     assert described["backend"] == "aer:aer_simulator"
     assert "OPENQASM" not in str(flow_run["parameters"])
     # PREFECT_API_URL wins: qprim kept no server of its own
-    assert not (qprim.home / "server").exists()
+    assert not qprim.server_dir.exists()
 
 
 @pytest.mark.parametrize("where", [".env", "prefect.toml", "profile"])
@@ -88,7 +88,7 @@ def test_prefect_api_url_from_a_settings_file_is_honoured_like_the_environment(
     with httpx.Client(base_url=prefect_api_url, timeout=30) as api:
         assert api.get(f"/flow_runs/{flow_run_id}").status_code == 200  # on that server
     assert "started a local Prefect server" not in done.stderr
-    assert not (qprim.home / "server").exists()
+    assert not qprim.server_dir.exists()
 
 
 def test_qprim_server_temporary_runs_on_a_temporary_server(qprim: Qprim) -> None:
@@ -110,7 +110,7 @@ def test_qprim_server_temporary_runs_on_a_temporary_server(qprim: Qprim) -> None
     # nothing left running, nothing kept
     assert "started a local Prefect server" not in done.stderr
     assert not qprim_processes(qprim.home)
-    assert not (qprim.home / "server").exists()
+    assert not qprim.server_dir.exists()
 
 
 def test_help_imports_neither_prefect_nor_qiskit() -> None:

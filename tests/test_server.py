@@ -86,6 +86,27 @@ def test_two_runs_at_once_start_one_server_that_status_names_and_stop_ends(
     assert new["running"] and new["pid"] != status["pid"]
 
 
+@pytest.mark.slow
+@needs_proc
+def test_two_qprim_homes_sharing_a_prefect_home_start_one_server_on_its_database(
+    managed: Qprim,
+) -> None:
+    # a second QPRIM_HOME (inside the first, so the fixture's clean-up sees its processes)
+    other = {"QPRIM_HOME": str(managed.home / "second-home")}
+    runs = [
+        managed.popen("run", BELL, "--out", f"run{i}", env=other if i else None) for i in (0, 1)
+    ]
+    ended = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in ended]
+    assert sum(STARTED in err for _, err in ended) == 1  # one server, not one per home
+    mine = managed.run_json("server", "status")
+    theirs = managed.run_json("server", "status", env=other)
+    assert mine["running"] and (mine["pid"], mine["url"]) == (theirs["pid"], theirs["url"])
+    assert supervisors(managed) == [mine["pid"]]
+    stopped = managed.run_json("server", "stop", env=other)  # either home stops it
+    assert stopped["pid"] == mine["pid"] and gone(mine)
+
+
 def replaced_by_the_next_run(qprim: Qprim, old: dict[str, Any]) -> dict[str, Any]:
     """The next run starts a server in place of `old`, of which nothing is left."""
     done = qprim.run("run", BELL, "--out", f"after-{old['pid']}", timeout=240)
@@ -166,7 +187,7 @@ def test_a_command_using_the_server_keeps_it_alive_and_then_it_stops_when_idle(
     log = Path(status["log"]).read_text()
     assert "no qprim command used it for 0.02 minutes: stopping" in log
     assert not managed.run_json("server", "status")["running"]
-    assert not (managed.home / "server" / "server.json").exists()
+    assert not (managed.server_dir / "server.json").exists()
 
 
 @pytest.mark.slow
@@ -223,7 +244,7 @@ def test_a_bad_server_setting_is_a_usage_error_and_starts_nothing(
     assert done.returncode == 2, done.stderr
     assert expected in done.stderr
     assert not qprim_processes(managed.home)
-    assert not (managed.home / "server" / "server.json").exists()
+    assert not (managed.server_dir / "server.json").exists()
 
 
 class TestConfiguredApiUrl:
@@ -280,4 +301,4 @@ def test_bad_input_is_rejected_without_starting_a_server(managed: Qprim) -> None
     assert done.returncode == 2
     assert done.stderr.startswith("error: w.yaml:3: "), done.stderr
     assert not qprim_processes(managed.home)
-    assert not (managed.home / "server").exists()
+    assert not managed.server_dir.exists()

@@ -56,6 +56,20 @@ def qprim_home() -> Path:
     return Path(os.environ.get("QPRIM_HOME") or Path.home() / ".qprim")
 
 
+def prefect_home() -> Path:
+    """Where Prefect keeps its database (`PREFECT_HOME`, else ~/.prefect), read without
+    importing Prefect."""
+    return Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+
+
+def local_server_dir() -> Path:
+    """The state of the local Prefect server qprim keeps (and of the resident process
+    beside it). It lives by the database the server serves, not in QPRIM_HOME: qprim homes
+    that share a PREFECT_HOME must share one server, as two servers on one SQLite
+    database would each see the other's writes half done."""
+    return prefect_home() / "qprim-server"
+
+
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Write to a temp file beside `path`, fsync, then rename: readers see all or nothing.
     The file gets the mode the user's umask gives any new file, as `open()` would."""

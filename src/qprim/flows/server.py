@@ -5,10 +5,11 @@ With no PREFECT_API_URL, the first command that needs Prefect starts `prefect se
 start` under a small supervisor (`python -m qprim.flows.supervisor`), fully detached: a
 session of its own, stdin from /dev/null, output to a log file, no inherited descriptors,
 so `qprim run ... | cat` ends when qprim does. Later commands find it in
-`$QPRIM_HOME/server/` and check `GET {url}/health` with a short timeout. It keeps
-Prefect's own database (PREFECT_HOME's), as the temporary server does.
+`$PREFECT_HOME/qprim-server/` and check `GET {url}/health` with a short timeout. It keeps
+Prefect's own database (PREFECT_HOME's), as the temporary server does; its state sits
+beside that database, so every qprim home that shares a PREFECT_HOME shares the server.
 
-Files in `$QPRIM_HOME/server/`:
+Files in `$PREFECT_HOME/qprim-server/`:
 
 - `server.json`: the server (URL, the supervisor's pid, ...), written by its supervisor;
 - `server.log`: the supervisor's and Prefect's output;
@@ -43,7 +44,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from qprim.errors import DeadlineError, InputError, ServerError
-from qprim.files import qprim_home, write_json_atomic
+from qprim.files import local_server_dir, write_json_atomic
 from qprim.resident.protocol import SOCKET_NAME, resident_status, rss_bytes
 from qprim.state import locks
 
@@ -102,7 +103,7 @@ class ServerPaths:
 
 
 def server_paths() -> ServerPaths:
-    return ServerPaths(qprim_home() / "server")
+    return ServerPaths(local_server_dir())
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qprim.files import qprim_home
+from qprim.files import local_server_dir
 
 SOCKET_ENV = "QPRIM_RESIDENT"  # the resident process's socket, or "off"
 SOCKET_NAME = "resident.sock"
@@ -22,13 +22,13 @@ MAX_ADDRESS = 100  # bytes; sun_path is 108 on Linux
 
 def socket_path() -> Path | None:
     """Where the resident process listens: QPRIM_RESIDENT, else beside qprim's local
-    server in `$QPRIM_HOME/server/`; None when QPRIM_RESIDENT is `off`."""
+    server (`files.local_server_dir`); None when QPRIM_RESIDENT is `off`."""
     configured = os.environ.get(SOCKET_ENV, "").strip()
     if configured.lower() in ("off", "0", "false", "no"):
         return None
     if configured:
         return Path(configured)
-    return qprim_home() / "server" / SOCKET_NAME
+    return local_server_dir() / SOCKET_NAME
 
 
 def connect_unix(sock: socket.socket, path: Path, bind: bool = False) -> None:
