@@ -21,7 +21,15 @@ from tests.support import EXAMPLES, Qprim, journal_submissions
 from tests.workload.malformed import BELL, HEAD
 
 CASES = all_cases()
-IN_SUBPROCESSES = ("yaml-billion-laughs", "qasm2-opaque", "qasm3-box-on-aer", "ibm-unknown-option")
+IN_SUBPROCESSES = (
+    "yaml-billion-laughs",
+    "qasm2-opaque",
+    "qasm3-box-on-aer",
+    "ibm-unknown-option",
+    "qasm-file-dev-zero",
+    "npy-complex",
+    "workload-bad-byte",
+)
 
 
 def lay_out(case: Case, work: Path) -> None:
