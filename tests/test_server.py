@@ -216,7 +216,8 @@ def test_status_and_stop_of_no_server_import_no_prefect(tmp_path: Path) -> None:
         "prefect = any(m == 'prefect' or m.startswith('prefect.') for m in sys.modules)\n"
         "print(json.dumps({'docs': docs, 'prefect': prefect}))\n"
     )
-    env = {**os.environ, "QPRIM_HOME": str(tmp_path / "home")}
+    # a home and a Prefect home of its own: the server's state lives in PREFECT_HOME
+    env = {**os.environ, "QPRIM_HOME": str(tmp_path / "home"), "PREFECT_HOME": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60
     )

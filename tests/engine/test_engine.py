@@ -9,7 +9,6 @@ and the emulator in tests/test_ibm*.py.
 
 from __future__ import annotations
 
-import _thread
 import dataclasses
 import threading
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from qprim.engine import Engine, Event, FaultPoint, Outcome
+from qprim.engine import core as engine_core
 from qprim.errors import DeadlineError, Interrupted, JobFailedError
 from qprim.plan.jobs import WorkloadPlan, plan_workload
 from qprim.state.journal import Journal
@@ -176,19 +176,28 @@ def test_a_job_that_outlives_the_deadline_is_reported_with_its_id(world: World) 
     assert len(outcome.collected) == 2
 
 
-def test_ctrl_c_just_after_the_journal_has_a_job_still_names_it(world: World) -> None:
+def test_ctrl_c_just_after_the_journal_has_a_job_still_names_it(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # the IBM path records a job, then looks for duplicates before its submit step returns:
     # a Ctrl-C in between once printed no `qprim fetch` line
     plan = sweep_plan(1, mode="job")
-    stuck = threading.Event()
+    recorded, stuck = threading.Event(), threading.Event()
 
-    def ctrl_c_once_submitted(event: Event) -> None:
+    def hold_once_submitted(event: Event) -> None:
         if event.kind == "submitted":
-            _thread.interrupt_main()  # what Ctrl-C raises in the main thread
-            stuck.wait(10)  # the submit step has not returned when it lands
+            recorded.set()
+            stuck.wait(10)  # the submit step has not returned when Ctrl-C lands
 
+    def ctrl_c_once_recorded(*args: object, **kwargs: object) -> object:
+        if recorded.is_set():
+            raise KeyboardInterrupt  # what Ctrl-C raises in the engine's waiting loop
+        return waiting(*args, **kwargs)
+
+    waiting = engine_core.wait
+    monkeypatch.setattr(engine_core, "wait", ctrl_c_once_recorded)
     engine = world.engine()
-    engine.events = ctrl_c_once_submitted
+    engine.events = hold_once_submitted
     try:
         with pytest.raises(Interrupted) as stopped:
             engine.run([plan])

@@ -30,9 +30,6 @@ if TYPE_CHECKING:
     from qprim.runner import WorkloadRun
 
 DEPLOYED_RUNS = "deployed-runs"
-# seconds between a deployed flow run's heartbeats: the fewest Prefect allows, so that a
-# zombie-flow automation marks a run whose machine died as crashed soonest
-WORKER_HEARTBEAT_S = 30
 
 
 class DeployedRunFailed(QprimError):
@@ -132,7 +129,7 @@ def deploy(
     """Create (or update) the deployment, and the process work pool if there is none."""
     from prefect.deployments.runner import EntrypointType
 
-    from qprim.flows.run import HEARTBEAT_ENV, run_flow
+    from qprim.flows.run import run_flow
 
     name = name or "-".join(plan.workload.name for plan in plans)[:60]
     tags = sorted({tag for plan in plans for tag in plan.workload.tags})
@@ -145,9 +142,6 @@ def deploy(
         description="qprim workloads: " + ", ".join(plan.workload.name for plan in plans),
         work_pool_name=pool,
         entrypoint_type=EntrypointType.MODULE_PATH,  # qprim is installed on the worker
-        # a worker's flow run sends heartbeats, so that Prefect can tell a crashed one
-        # (its machine lost) from a long IBM queue; a command's own runs go without
-        job_variables={"env": {HEARTBEAT_ENV: str(WORKER_HEARTBEAT_S)}},
     )
     deployment_id = deployment.apply(work_pool_name=pool)
     return Deployed(f"{run_flow.name}/{name}", str(deployment_id), pool, cron, team)
