@@ -30,8 +30,19 @@ def emulator_serve(
             help="Refuse a submit while N jobs are queued or running (IBM error 3458).",
         ),
     ] = None,
+    usage_limit: Annotated[
+        float | None,
+        typer.Option(min=0, help="The instance's quota in quantum seconds (default: none)."),
+    ] = None,
 ) -> None:
     """Serve the IBM Quantum Runtime API and IAM on one URL until stopped."""
     from qprim.testing.emulator import serve
 
-    serve(host, port, seed=seed, noisy=noisy, max_pending_jobs=max_pending_jobs)
+    serve(
+        host,
+        port,
+        seed=seed,
+        noisy=noisy,
+        max_pending_jobs=max_pending_jobs,
+        usage_limit=usage_limit,
+    )

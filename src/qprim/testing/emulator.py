@@ -36,6 +36,15 @@ Sessions and batches: `Batch(backend=...)`/`Session(backend=...)` as `mode=`, `f
 `emulator_sessions`). `max_pending_jobs=N` refuses a submit like IBM's open plan does
 (HTTP 400, error code 3458; see `emulator_jobs`). `jobs()` and `sessions()` (and
 `GET /__admin__/jobs[?tag=X]`, `GET /__admin__/sessions`) show what was created.
+
+Programs: `sampler` and `estimator` (the server-side primitives) and `executor` (what the
+client-side primitives submit; see `emulator_executor`). Devices carry a status and
+other users' pending jobs (`set_device`, `POST /__admin__/devices/NAME`), which
+`GET /backends`, `backend.status()` and `least_busy()` see; each has a `mock_*` twin for
+`dry_run=True`, whose jobs are estimated, never run. Usage: a job bills a fixed model of
+its executions (`Billing`); `set_usage` (`POST /__admin__/usage`) gives the instance a
+limit and earlier consumption, which `service.usage()` reports. Failures IBM marks
+transient: tag a job `qprim-fault:fail-code=CODE[:TIMES]`.
 """
 
 from __future__ import annotations
@@ -43,11 +52,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from qprim.testing.emulator_devices import DEFAULT_DEVICES, DeviceCatalog
 from qprim.testing.emulator_faults import (
     CANCEL_TAG,
+    FAIL_CODE_TAG_PREFIX,
     FAIL_TAG,
     NOISE_TAG,
     QUEUE_TAG_PREFIX,
@@ -55,13 +66,14 @@ from qprim.testing.emulator_faults import (
     HttpFault,
 )
 from qprim.testing.emulator_http import EmulatorHTTPServer
-from qprim.testing.emulator_jobs import JobStore
+from qprim.testing.emulator_jobs import Billing, JobStore
 from qprim.testing.emulator_sessions import SessionStore, jobs_of
 
 __all__ = [
     "CANCEL_TAG",
     "DEFAULT_CRN",
     "DEFAULT_TOKEN",
+    "FAIL_CODE_TAG_PREFIX",
     "FAIL_TAG",
     "INVALID_TOKEN",
     "NOISE_TAG",
@@ -76,6 +88,14 @@ __all__ = [
 DEFAULT_CRN = "crn:v1:bluemix:public:quantum-computing:us-east:a/emulator:emulator-instance::"
 DEFAULT_TOKEN = "emulator-token"
 INVALID_TOKEN = "bad-token"
+
+
+@dataclass
+class Usage:
+    """The instance's quota: `limit_s` (None: unlimited) and what was used before."""
+
+    limit_s: float | None = None
+    consumed_s: float = 0.0
 
 
 class RuntimeEmulator:
@@ -94,6 +114,8 @@ class RuntimeEmulator:
         instance: str = DEFAULT_CRN,
         strict_iam: bool = False,
         max_pending_jobs: int | None = None,
+        usage_limit: float | None = None,
+        billing: Billing | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -101,8 +123,13 @@ class RuntimeEmulator:
         self.strict_iam = strict_iam
         self.devices = DeviceCatalog(list(devices))
         self.store = JobStore(
-            self.devices, seed=seed, noisy=noisy, max_pending_jobs=max_pending_jobs
+            self.devices,
+            seed=seed,
+            noisy=noisy,
+            max_pending_jobs=max_pending_jobs,
+            billing=billing or Billing(),
         )
+        self.usage = Usage(limit_s=usage_limit)
         self.session_store = SessionStore(self.devices)
         self.faults = FaultTable()
         self.stopping = threading.Event()
@@ -169,6 +196,18 @@ class RuntimeEmulator:
         jobs = self.store.all()
         sessions = sorted(self.session_store.all(), key=lambda s: s.created)
         return [s.to_admin(jobs_of(s.id, jobs)) for s in sessions]
+
+    def set_device(
+        self, name: str, status: str | None = None, other_jobs: int | None = None
+    ) -> None:
+        """A device's status (online, paused, offline) and other users' jobs queued there."""
+        state = self.devices.states[self.devices.real(name)]
+        state.status = status or state.status
+        state.other_jobs = state.other_jobs if other_jobs is None else other_jobs
+
+    def set_usage(self, limit_seconds: float | None, consumed_seconds: float = 0.0) -> None:
+        """The instance's quota (None: unlimited) and the seconds used before this emulator."""
+        self.usage = Usage(limit_seconds, consumed_seconds)
 
     def add_fault(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,47 +45,77 @@ def _load_json(name: str, kind: str) -> dict[str, Any]:
     return data
 
 
+MOCK_PREFIX = "mock_"
+
+
+@dataclass
+class DeviceState:
+    """What a test sets about a device: its status, and jobs of other users ahead."""
+
+    status: str = "online"  # online | paused | offline (`GET /backends` status name)
+    other_jobs: int = 0  # pending jobs of other users, counted before the instance's own
+
+
 class DeviceCatalog:
-    """The devices one emulator serves, by their fake names (``fake_manila``...)."""
+    """The devices one emulator serves, by their fake names (``fake_manila``...).
+
+    Each device `fake_X` has a dry-run twin `mock_X` (the client's `dry_run=True` submits
+    there: `re.sub(r"^[^_]+", "mock", name)`), listed only when the client asks for mocks.
+    """
 
     def __init__(self, names: tuple[str, ...] | list[str]) -> None:
         for name in names:
             _load_json(name, "conf")  # fail fast on a typo
         self.names = tuple(names)
+        self.states = {name: DeviceState() for name in self.names}
 
-    def _check(self, name: str) -> None:
+    def real(self, name: str) -> str:
+        """The device a name (or its `mock_` twin) stands for; UnknownDeviceError if none."""
+        if name.startswith(MOCK_PREFIX):
+            name = "fake_" + _short_name(name.removeprefix(MOCK_PREFIX))
         if name not in self.names:
             raise UnknownDeviceError(name)
+        return name
+
+    @staticmethod
+    def is_mock(name: str) -> bool:
+        return name.startswith(MOCK_PREFIX)
+
+    def mock_of(self, name: str) -> str:
+        return MOCK_PREFIX + _short_name(name)
 
     def configuration(self, name: str) -> dict[str, Any]:
-        self._check(name)
-        return _load_json(name, "conf")
+        return {**_load_json(self.real(name), "conf"), "backend_name": name}
 
     def properties(self, name: str) -> dict[str, Any]:
-        self._check(name)
-        return _load_json(name, "props")
+        return {**_load_json(self.real(name), "props"), "backend_name": name}
 
     def num_qubits(self, name: str) -> int:
         return int(self.configuration(name)["n_qubits"])
 
-    def summary(self, name: str) -> dict[str, Any]:
-        """One entry of `GET /backends`."""
+    def summary(self, name: str, pending: int) -> dict[str, Any]:
+        """One entry of `GET /backends`; `pending`: the instance's own queued jobs there."""
         conf = self.configuration(name)
-        return {
+        state = self.states[self.real(name)]
+        entry = {
             "name": name,
-            "status": {"name": "online", "reason": "available"},
-            "queue_length": 0,
+            "status": {"name": state.status, "reason": "available"},
+            "queue_length": state.other_jobs + pending,
             "qubits": conf["n_qubits"],
             "processor_type": conf.get("processor_type", {}),
             "performance_metrics": {"quantum_volume": conf.get("quantum_volume")},
         }
+        if self.is_mock(name):
+            entry["class"] = "mock"
+        return entry
 
-    def status(self, name: str) -> dict[str, Any]:
+    def status(self, name: str, pending: int) -> dict[str, Any]:
         conf = self.configuration(name)
+        state = self.states[self.real(name)]
         return {
-            "state": True,
-            "status": "active",
-            "message": "available",
-            "length_queue": 0,
+            "state": state.status == "online",
+            "status": "active" if state.status == "online" else state.status,
+            "message": "available" if state.status == "online" else state.status,
+            "length_queue": state.other_jobs + pending,
             "backend_version": conf.get("backend_version", "0.0.0"),
         }

@@ -15,6 +15,9 @@ from typing import Any
 FAIL_TAG = "qprim-fault:fail"
 CANCEL_TAG = "qprim-fault:cancel"
 QUEUE_TAG_PREFIX = "qprim-fault:queue="
+FAIL_CODE_TAG_PREFIX = "qprim-fault:fail-code="
+"""`qprim-fault:fail-code=CODE[:TIMES]`: the job fails with IBM reason code CODE; with
+TIMES, only the first TIMES jobs carrying this same tag do (later ones run)."""
 NOISE_TAG = "qprim-emulator:noise"
 """Job tag asking the emulator to simulate with the device's noise model."""
 
@@ -120,16 +123,26 @@ class TagFaults:
     cancel: bool = False
     queue_seconds: float = 0.0
     noise: bool = False
+    fail_code: int | None = None
+    fail_times: int | None = None  # None: every job with the tag fails
+    fail_code_tag: str | None = None  # the tag itself: what the emulator counts
 
     @classmethod
     def from_tags(cls, tags: list[str]) -> TagFaults:
         queue = 0.0
+        code = times = code_tag = None
         for tag in tags:
             if tag.startswith(QUEUE_TAG_PREFIX):
                 queue = max(queue, float(tag.removeprefix(QUEUE_TAG_PREFIX)))
+            if tag.startswith(FAIL_CODE_TAG_PREFIX):
+                text, _, count = tag.removeprefix(FAIL_CODE_TAG_PREFIX).partition(":")
+                code, times, code_tag = int(text), int(count) if count else None, tag
         return cls(
             fail=FAIL_TAG in tags,
             cancel=CANCEL_TAG in tags,
             queue_seconds=queue,
             noise=NOISE_TAG in tags,
+            fail_code=code,
+            fail_times=times,
+            fail_code_tag=code_tag,
         )

@@ -128,6 +128,8 @@ class Router:
             ("DELETE", rf"{session}/close", self.session_cancel),
             ("GET", r"/__admin__/jobs", self.admin_jobs),
             ("GET", r"/__admin__/sessions", self.admin_sessions),
+            ("POST", r"/__admin__/devices/(?P<name>[^/]+)", self.admin_device),
+            ("POST", r"/__admin__/usage", self.admin_usage),
             ("GET", r"/__admin__/faults", self.admin_faults),
             ("POST", r"/__admin__/faults", self.admin_fault_add),
             ("DELETE", r"/__admin__/faults", self.admin_fault_clear),
@@ -203,9 +205,13 @@ class Router:
         except UnknownDeviceError:
             return error_response(404, f"Backend {req.params['name']} not found", 1216)
 
-    def backends(self, _req: Request) -> Response:
-        devices = self.emu.devices
-        return json_response({"devices": [devices.summary(n) for n in devices.names]})
+    def backends(self, req: Request) -> Response:
+        devices, store = self.emu.devices, self.emu.store
+        names = list(devices.names)
+        if (req.arg("include_mocks") or "").lower() == "true":
+            names += [devices.mock_of(name) for name in devices.names]
+        listed = [devices.summary(name, store.pending_on(name)) for name in names]
+        return json_response({"devices": listed})
 
     def backend_configuration(self, req: Request) -> Response:
         return self._device(req, self.emu.devices.configuration)
@@ -214,16 +220,19 @@ class Router:
         return self._device(req, self.emu.devices.properties)
 
     def backend_status(self, req: Request) -> Response:
-        return self._device(req, self.emu.devices.status)
+        store = self.emu.store
+        return self._device(req, lambda name: self.emu.devices.status(name, store.pending_on(name)))
 
     def usage(self, _req: Request) -> Response:
+        """IBM's instance usage: the client computes `usage_remaining_seconds` itself."""
+        consumed = self.emu.usage.consumed_s + self.emu.store.consumed_seconds()
+        limit = self.emu.usage.limit_s
         return json_response(
             {
                 "instance_id": self.emu.instance,
-                "usage_consumed_seconds": self.emu.store.consumed_seconds(),
-                "usage_limit_seconds": None,
-                "usage_limit_reached": False,
-                "usage_remaining_seconds": None,
+                "usage_consumed_seconds": round(consumed, 6),
+                "usage_limit_seconds": limit,
+                "usage_limit_reached": limit is not None and consumed >= limit,
             }
         )
 
@@ -245,7 +254,12 @@ class Router:
         return json_response({"id": job.id, "backend": job.backend, "private": False})
 
     def job_list(self, req: Request) -> Response:
-        jobs = [job for job in self.emu.store.all() if _job_matches(job, req)]
+        mocks = (req.arg("include_mocks") or "").lower() == "true"
+        jobs = [
+            job
+            for job in self.emu.store.all()
+            if _job_matches(job, req) and (mocks or not job.dry_run)
+        ]
         jobs.sort(key=lambda j: j.created_at, reverse=(req.arg("sort") or "").upper() != "ASC")
         offset = int(req.arg("offset") or 0)
         limit = int(req.arg("limit") or 10)
@@ -275,7 +289,8 @@ class Router:
         return Response(200, job.result_text.encode(), content_type="text/plain")
 
     def job_metrics(self, req: Request) -> Response:
-        return json_response(self._job(req).metrics())
+        job = self._job(req)
+        return json_response(job.metrics(self.emu.store.positions(job)))
 
     def job_logs(self, req: Request) -> Response:
         job = self._job(req)
@@ -329,6 +344,27 @@ class Router:
 
     def admin_sessions(self, _req: Request) -> Response:
         return json_response(self.emu.sessions())
+
+    def admin_device(self, req: Request) -> Response:
+        """Set a device's `status` (online, paused, offline) and `other_jobs` (queued ahead)."""
+        body = req.json()
+        try:
+            state = self.emu.devices.states[self.emu.devices.real(req.params["name"])]
+        except UnknownDeviceError:
+            return error_response(404, f"Backend {req.params['name']} not found", 1216)
+        state.status = str(body.get("status", state.status))
+        state.other_jobs = int(body.get("other_jobs", state.other_jobs))
+        return json_response({"status": state.status, "other_jobs": state.other_jobs})
+
+    def admin_usage(self, req: Request) -> Response:
+        """Set the instance's `limit_seconds` (null: no limit) and earlier `consumed_seconds`."""
+        body = req.json()
+        usage = self.emu.usage
+        if "limit_seconds" in body:
+            limit = body["limit_seconds"]
+            usage.limit_s = None if limit is None else float(limit)
+        usage.consumed_s = float(body.get("consumed_seconds", usage.consumed_s))
+        return json_response({"limit_seconds": usage.limit_s, "consumed_seconds": usage.consumed_s})
 
     def admin_faults(self, _req: Request) -> Response:
         return json_response(self.emu.faults.list())

@@ -27,6 +27,14 @@ HTTP 400 with IBM error code 3458. What was found:
   Platform does not support this functionality", the deprecated `check_pending_jobs`).
   So the limit is not advertised there: code written against the emulator must not
   depend on a field IBM does not send.
+
+Billing: a job's quantum seconds follow a fixed model of its executions (`Billing`),
+not the simulation's wall time, so a test can predict usage and estimates exactly. A
+dry run (a job on a `mock_*` device) is counted and estimated, never run, and costs
+nothing; `GET /jobs/{id}` carries its `estimated_running_time_seconds`
+(`job.usage_estimation`) once counted. A queued job's metrics carry
+`position_in_queue` (behind the device's other users' jobs) and
+`position_in_provider`, as IBM's do.
 """
 
 from __future__ import annotations
@@ -42,14 +50,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from qprim.testing.emulator_devices import DeviceCatalog
+from qprim.testing.emulator_devices import DeviceCatalog, UnknownDeviceError
 from qprim.testing.emulator_faults import TagFaults
+from qprim.testing.emulator_programs import PROGRAMS, JobWork
 
-IBM_DEFAULT_SHOTS = 4096
-IBM_DEFAULT_PRECISION = 0.015625
 FINAL_STATES = frozenset({"Completed", "Failed", "Cancelled"})
-PROGRAMS = ("sampler", "estimator")
 WORKER_TIMEOUT_S = 600
+# IBM's code on a job that failed in the program (the emulator's default failure)
+PROGRAM_ERROR_CODE = 1517
 PENDING_LIMIT_CODE = 3458
 PENDING_LIMIT_MESSAGE = (
     "You have reached the limit of {limit} pending jobs. Please wait for a job to complete "
@@ -81,6 +89,17 @@ class ApiError(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Billing:
+    """Quantum seconds of a job: a fixed overhead plus a time per execution (shot x point)."""
+
+    overhead_s: float = 1.0
+    per_execution_s: float = 0.00025
+
+    def seconds(self, executions: int) -> float:
+        return round(self.overhead_s + executions * self.per_execution_s, 6)
+
+
 @dataclass
 class Job:
     """One Runtime job, as stored by the emulator."""
@@ -94,6 +113,8 @@ class Job:
     created: str
     created_at: float
     faults: TagFaults
+    dry_run: bool = False
+    fail_code: int | None = None  # a `fail-code` tag fault this job is to end with
     status: str = "Queued"
     reason: str | None = None
     reason_code: int | None = None
@@ -101,6 +122,7 @@ class Job:
     finished: str | None = None
     result_text: str | None = None
     quantum_seconds: float = 0.0
+    estimated_seconds: float | None = None  # once the worker counted its executions
     cancel_requested: bool = False
     result_reads: int = 0  # how often a client read the result (proves a store served it)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -122,7 +144,7 @@ class Job:
             "tags": list(self.tags),
             "session_id": self.session_id,
             "private": False,
-            "estimated_running_time_seconds": 1.0,
+            "estimated_running_time_seconds": self.estimated_seconds,
             **self.extra,
         }
         if include_params:
@@ -142,10 +164,14 @@ class Job:
             "running": self.running,
             "finished": self.finished,
             "reason": self.reason,
+            "reason_code": self.reason_code,
             "result_reads": self.result_reads,
+            "quantum_seconds": self.quantum_seconds,
+            "estimated_seconds": self.estimated_seconds,
         }
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self, positions: dict[str, int] | None = None) -> dict[str, Any]:
+        """The `GET /jobs/{id}/metrics` shape; `positions` while the job is queued."""
         final = self.status in FINAL_STATES
         return {
             "timestamps": {
@@ -161,6 +187,7 @@ class Job:
                 "status": "final" if final else "pending",
             },
             "qiskit_version": "emulator",
+            **(positions or {}),
         }
 
 
@@ -173,6 +200,7 @@ class JobStore:
         seed: int | None,
         noisy: bool,
         max_pending_jobs: int | None = None,
+        billing: Billing | None = None,
     ) -> None:
         if max_pending_jobs is not None and max_pending_jobs < 1:
             raise ValueError("max_pending_jobs must be >= 1")
@@ -180,8 +208,10 @@ class JobStore:
         self._seed = seed
         self._noisy = noisy
         self._max_pending_jobs = max_pending_jobs
+        self.billing = billing or Billing()
         self._cond = threading.Condition()
         self._jobs: dict[str, Job] = {}
+        self._failed_by_tag: dict[str, int] = {}
         self._stopping = False
         self._worker: threading.Thread | None = None
 
@@ -210,8 +240,10 @@ class JobStore:
         if program_id not in PROGRAMS:
             raise JobInputError(f"unknown program_id {program_id!r}; use one of {PROGRAMS}")
         backend = body.get("backend")
-        if backend not in self._devices.names:
-            raise JobInputError(f"unknown backend {backend!r}")
+        try:
+            self._devices.real(str(backend))
+        except UnknownDeviceError:
+            raise JobInputError(f"unknown backend {backend!r}") from None
         params = body.get("params") or {}
         if isinstance(params, str):
             params = json.loads(params)
@@ -230,17 +262,54 @@ class JobStore:
             created=iso_now(),
             created_at=time.monotonic(),
             faults=faults,
+            dry_run=self._devices.is_mock(str(backend)),
         )
         with self._cond:  # the count and the insert under one lock: concurrent POSTs
             limit = self._max_pending_jobs
             if limit is not None and self._pending_count() >= limit:
                 raise ApiError(400, PENDING_LIMIT_CODE, PENDING_LIMIT_MESSAGE.format(limit=limit))
+            job.fail_code = self._injected_failure(faults)
             self._jobs[job.id] = job
             self._cond.notify_all()
         return job
 
+    def _injected_failure(self, faults: TagFaults) -> int | None:
+        """The reason code this job fails with, counting `fail-code=CODE:TIMES` tags."""
+        if faults.fail_code is None or faults.fail_code_tag is None:
+            return None
+        failed = self._failed_by_tag.get(faults.fail_code_tag, 0)
+        if faults.fail_times is not None and failed >= faults.fail_times:
+            return None
+        self._failed_by_tag[faults.fail_code_tag] = failed + 1
+        return faults.fail_code
+
     def _pending_count(self) -> int:
         return sum(1 for job in self._jobs.values() if job.status not in FINAL_STATES)
+
+    def pending_on(self, device: str) -> int:
+        """The instance's jobs queued or running on `device` (dry runs aside)."""
+        with self._cond:
+            return sum(
+                1
+                for job in self._jobs.values()
+                if job.backend == device and job.status not in FINAL_STATES
+            )
+
+    def positions(self, job: Job) -> dict[str, int]:
+        """A queued job's place: behind its device's other jobs, and among the instance's."""
+        if job.status != "Queued":
+            return {}
+        with self._cond:
+            queued = sorted(
+                (other for other in self._jobs.values() if other.status == "Queued"),
+                key=lambda other: other.created_at,
+            )
+        same_device = [other for other in queued if other.backend == job.backend]
+        ahead = self._devices.states[self._devices.real(job.backend)].other_jobs
+        return {
+            "position_in_queue": ahead + same_device.index(job) + 1,
+            "position_in_provider": queued.index(job) + 1,
+        }
 
     def get(self, job_id: str) -> Job | None:
         with self._cond:
@@ -271,12 +340,14 @@ class JobStore:
             return sum(job.quantum_seconds for job in self._jobs.values())
 
     # ----- worker ----------------------------------------------------------------------
-    def _finish(self, job: Job, status: str, reason: str | None = None, text: str = "") -> None:
+    def _finish(
+        self, job: Job, status: str, reason: str | None = None, text: str = "", code: int = 0
+    ) -> None:
         job.status = status
         job.reason = reason
         job.finished = iso_now()
         if status == "Failed":
-            job.reason_code = 1517
+            job.reason_code = code or PROGRAM_ERROR_CODE
             job.result_text = text or f"Error: {reason}"
         elif text:
             job.result_text = text
@@ -312,33 +383,42 @@ class JobStore:
             self._execute(job)
 
     def _execute(self, job: Job) -> None:
-        started = time.monotonic()
+        code = 0
         try:
             if job.faults.fail:
                 raise RuntimeError("Injected failure (qprim-fault:fail tag)")
-            text, status, reason = self._run_on_aer(job), "Completed", None
+            if job.fail_code is not None:
+                code = job.fail_code
+                raise RuntimeError(f"Injected failure with IBM error code {code} (fail-code tag)")
+            done = self._run_program(job)
+            text, status, reason = done["result"] or "", "Completed", None
+            executions = int(done["executions"])
         except Exception as exc:
             text = "".join(traceback.format_exception(exc))
-            status, reason = "Failed", f"{type(exc).__name__}: {exc}"
+            status, reason, executions = "Failed", f"{type(exc).__name__}: {exc}", 0
         with self._cond:
-            job.quantum_seconds = round(time.monotonic() - started, 6)
+            job.estimated_seconds = self.billing.seconds(executions) if executions else None
+            billed = not job.dry_run and status == "Completed"
+            job.quantum_seconds = (job.estimated_seconds or 0.0) if billed else 0.0
             if job.cancel_requested:
                 status, reason, text = "Cancelled", "Cancelled by user", ""
-            self._finish(job, status, reason=reason, text=text)
+            self._finish(job, status, reason=reason, text=text, code=code)
 
-    def _run_on_aer(self, job: Job) -> str:
-        """Simulate in a worker process (see `emulator_worker`)."""
-        request = {
-            "params_json": json.dumps(job.params),
-            "program_id": job.program_id,
-            "backend": job.backend,
-            "width": self._devices.num_qubits(job.backend),
-            "seed": self._seed,
-            "noisy": self._noisy or job.faults.noise,
-        }
+    def _run_program(self, job: Job) -> dict[str, Any]:
+        """Run (or, for a dry run, count) the job in a worker process (see `emulator_worker`)."""
+        device = self._devices.real(job.backend)
+        work = JobWork(
+            params_json=json.dumps(job.params),
+            program_id=job.program_id,
+            backend=device,
+            width=self._devices.num_qubits(device),
+            seed=self._seed,
+            noisy=self._noisy or job.faults.noise,
+            dry_run=job.dry_run,
+        )
         worker = subprocess.run(
             [sys.executable, "-m", "qprim.testing.emulator_worker"],
-            input=json.dumps(request),
+            input=json.dumps(work.__dict__),
             capture_output=True,
             text=True,
             timeout=WORKER_TIMEOUT_S,
@@ -346,51 +426,5 @@ class JobStore:
         if worker.returncode != 0:
             reason = worker.stderr.strip().splitlines()[-1:] or [f"exit {worker.returncode}"]
             raise RuntimeError(f"simulation failed: {reason[0]}")
-        return worker.stdout
-
-
-def simulate(
-    params_json: str, program_id: str, backend: str, width: int, seed: int | None, noisy: bool
-) -> str:
-    """Run one job's PUBs on Aer and return the RuntimeEncoder JSON of its result."""
-    from qiskit_aer.primitives import EstimatorV2, SamplerV2
-    from qiskit_ibm_runtime import RuntimeDecoder, RuntimeEncoder
-
-    params = json.loads(params_json, cls=RuntimeDecoder)
-    options: dict[str, Any] = params.get("options") or {}
-    pubs = list(params.get("pubs") or [])
-    for index, pub in enumerate(pubs):
-        circuit = pub[0] if isinstance(pub, tuple | list) else pub
-        if circuit.num_qubits > width:
-            raise ValueError(
-                f"pub {index}: circuit has {circuit.num_qubits} qubits but {backend} has {width}"
-            )
-    simulator = options.get("simulator") or {}
-    seed = simulator.get("seed_simulator", seed)
-    backend_options: dict[str, Any] = {}
-    noise = simulator.get("noise_model")
-    if noise is None and noisy:
-        from qiskit_aer.noise import NoiseModel
-
-        from qprim.backends.aer.devices import fake_device
-
-        noise = NoiseModel.from_backend(fake_device(backend))
-    if noise is not None and not isinstance(noise, str | dict):
-        backend_options["noise_model"] = noise
-    if program_id == "sampler":
-        shots = options.get("default_shots") or IBM_DEFAULT_SHOTS
-        sampler = SamplerV2(
-            default_shots=int(shots), seed=seed, options={"backend_options": backend_options}
-        )
-        result = sampler.run(pubs).result()
-    else:
-        precision = options.get("default_precision")
-        estimator = EstimatorV2(
-            options={
-                "default_precision": IBM_DEFAULT_PRECISION if precision is None else precision,
-                "backend_options": backend_options,
-                "run_options": {} if seed is None else {"seed_simulator": seed},
-            }
-        )
-        result = estimator.run(pubs).result()
-    return json.dumps(result, cls=RuntimeEncoder)
+        done: dict[str, Any] = json.loads(worker.stdout)
+        return done

@@ -40,6 +40,22 @@ class EmulatorClient:
             "POST", "/__admin__/faults", {"method": method, "path": path, "count": count, **fault}
         )
 
+    def set_device(
+        self, name: str, status: str | None = None, other_jobs: int | None = None
+    ) -> None:
+        """A device's status (online, paused, offline) and other users' jobs queued there."""
+        body = {"status": status, "other_jobs": other_jobs}
+        given = {key: value for key, value in body.items() if value is not None}
+        self._request("POST", f"/__admin__/devices/{name}", given)
+
+    def set_usage(self, limit_seconds: float | None, consumed_seconds: float = 0.0) -> None:
+        """The instance's quota (None: unlimited) and the seconds used before."""
+        self._request(
+            "POST",
+            "/__admin__/usage",
+            {"limit_seconds": limit_seconds, "consumed_seconds": consumed_seconds},
+        )
+
     def clear_faults(self) -> None:
         self._request("DELETE", "/__admin__/faults")
 
