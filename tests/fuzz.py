@@ -522,8 +522,35 @@ def campaign() -> list[Case]:
             "ibm-resilience-level-5": _at(
                 _ibm("  resilience_level: 5\n", "estimator"),
                 "resilience_level",
-                "EstimatorOptions",
+                "EstimatorOptions (qiskit_ibm_runtime.options_models",
+                "Input should be 0, 1 or 2",
+            ),
+            "ibm-legacy-resilience-level-5": _at(
+                _ibm("  resilience_level: 5\n", "estimator").replace(
+                    "options:", "execution: {primitives: legacy}\noptions:"
+                ),
+                "resilience_level",
+                "EstimatorOptions (qiskit_ibm_runtime.options,",
                 "resilience_level must be <=2",
+            ),
+            "ibm-legacy-only-option": _at(
+                _ibm("  seed_estimator: 3\n", "estimator"),
+                "seed_estimator",
+                "no such option in EstimatorOptions",
+                "execution.primitives: legacy",
+            ),
+            "ibm-client-only-option-on-legacy": _at(
+                _ibm("  twirling:\n    group: pauli\n").replace(
+                    "options:", "execution: {primitives: legacy}\noptions:"
+                ),
+                "group",
+                "the legacy primitives",
+                "remove execution.primitives: legacy",
+            ),
+            "ibm-mitigation-overrides-twirling": _at(
+                _ibm("  twirling:\n    enable_measure: false\n", "estimator"),
+                "enable_measure",
+                "measurement mitigation requires twirling.enable_measure=True",
             ),
             "ibm-options-group-not-mapping": _at(
                 _ibm("  twirling: 3\n"), "twirling", "expected a mapping of sub-options"
@@ -532,6 +559,73 @@ def campaign() -> list[Case]:
                 _ibm("  default_precision: 0.1\n"),
                 "default_precision",
                 "no such option in SamplerOptions",
+            ),
+            "aer-fractional-gates": _at(
+                HEAD
+                + "backend: {kind: aer, fractional_gates: true}\n"
+                + BELL
+                + "pubs: [{circuit: bell}]\n",
+                "fractional_gates",
+                "IBM device setting",
+            ),
+            "ibm-min-qubits-without-least-busy": _at(
+                _ibm("  default_shots: 10\n").replace(
+                    "name: ibm_fez}", "name: ibm_fez,\n  min_qubits: 5}"
+                ),
+                "min_qubits",
+                "least_busy",
+            ),
+            "ibm-min-qubits-zero": _at(
+                _ibm("  default_shots: 10\n").replace(
+                    "name: ibm_fez}", "name: least_busy,\n  min_qubits: 0}"
+                ),
+                "min_qubits",
+                "a positive integer",
+            ),
+            "aer-primitives": _at(
+                HEAD + "execution:\n  primitives: legacy\n" + BELL + "pubs: [{circuit: bell}]\n",
+                "primitives",
+                "applies to IBM backends",
+            ),
+            "ibm-unknown-primitives": _at(
+                _ibm("  default_shots: 10\n") + "execution:\n  primitives: server\n",
+                "primitives: server",
+                "executor or legacy",
+            ),
+            "ibm-max-time-without-group": _at(
+                _ibm("  default_shots: 10\n") + "execution:\n  max_time: 600\n",
+                "max_time",
+                "batch or session",
+            ),
+            "ibm-max-time-negative": _at(
+                _ibm("  default_shots: 10\n") + "execution:\n  mode: session\n  max_time: -1\n",
+                "max_time",
+                "a positive integer",
+            ),
+            "ibm-max-execution-time-zero": _at(
+                _ibm("  default_shots: 10\n") + "execution:\n  max_execution_time: 0\n",
+                "max_execution_time",
+                "a positive integer",
+            ),
+            "ibm-max-execution-time-twice": _at(
+                _ibm("  max_execution_time: 60\n") + "execution:\n  max_execution_time: 60\n",
+                "  max_execution_time: 60\n",
+                "given twice",
+            ),
+            "ibm-max-usage-seconds-negative": _at(
+                _ibm("  default_shots: 10\n") + "execution:\n  max_usage_seconds: -5\n",
+                "max_usage_seconds",
+                "a positive number",
+            ),
+            "aer-retry": _at(
+                HEAD + "retry: {failed: 2}\n" + BELL + "pubs: [{circuit: bell}]\n",
+                "retry",
+                "applies to IBM jobs",
+            ),
+            "ibm-retry-too-many": _at(
+                _ibm("  default_shots: 10\n") + "retry:\n  failed: 11\n",
+                "failed: 11",
+                "0..10",
             ),
             "ibm-bad-log-level": _at(
                 _ibm("  environment:\n    log_level: LOUD\n"),

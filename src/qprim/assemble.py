@@ -62,7 +62,7 @@ def assemble(
     record = RunRecord(
         workload=WorkloadRef(name=w.name, digest=w.digest, source=str(w.source)),
         primitive=w.primitive,
-        backend=backend_record(w.backend),
+        backend=backend_record(w.backend, w.execution.primitives),
         execution=ExecutionRecord(mode=plan.mode, session_id=_session(collected, plan.mode)),
         jobs=[_job(job, done) for job, done in zip(plan.jobs, collected, strict=True)],
         pubs=_pubs(w, collected),
@@ -113,9 +113,18 @@ def fetched_record(
     return record, result
 
 
-def backend_record(spec: BackendSpec) -> BackendRecord:
+def backend_record(spec: BackendSpec, primitives: str | None = None) -> BackendRecord:
+    """The backend as run.json names it; IBM's settings only where they apply, so an Aer
+    run's record is what it always was."""
+    extra: dict[str, Any] = {}
+    if primitives is not None:
+        extra["primitives"] = primitives
+    if spec.fractional_gates:
+        extra["fractional_gates"] = True
+    if spec.least_busy is not None:
+        extra["least_busy"] = spec.least_busy.as_dict()
     return BackendRecord(
-        kind=spec.kind, name=spec.name, noise=spec.noise, seed=spec.seed, block=spec.block
+        kind=spec.kind, name=spec.name, noise=spec.noise, seed=spec.seed, block=spec.block, **extra
     )
 
 

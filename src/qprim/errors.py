@@ -92,6 +92,15 @@ class JobFailedError(QprimError):
     exit_code = ExitCode.JOB_FAILED
 
 
+class TransientJobFailure(JobFailedError):
+    """The job ended FAILED for a reason its service marks transient (retrying may work):
+    `retry: {failed: N}` resubmits it; otherwise it ends the command like any failure."""
+
+    def __init__(self, message: str, reason_code: int) -> None:
+        super().__init__(message)
+        self.reason_code = reason_code
+
+
 class JobNotFoundError(InputError):
     """The backend knows no job by this id: a mistyped `qprim fetch JOB_ID` is the
     user's input; a job the journal recorded is gone (`engine.collect` says so)."""

@@ -222,6 +222,10 @@ class TestOptions:
         assert ibm_problem("sampler", sampler) is None
         problem = ibm_problem("estimator", {"resilience": {"zne": {"noise_factors": [1, 0.5]}}})
         assert problem is not None and problem.path == ("resilience", "zne", "noise_factors")
+        assert "greater than or equal to 1" in problem.message
+        legacy = {"resilience": {"zne": {"noise_factors": [1, 0.5]}}}
+        problem = ibm_problem("estimator", legacy, primitives="legacy")
+        assert problem is not None and problem.path == ("resilience", "zne", "noise_factors")
         assert "must all be >= 1" in problem.message
 
     def test_an_aer_workload_does_not_import_the_ibm_client(self, in_tmp: Path) -> None:

@@ -31,7 +31,7 @@ class Backends:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, spec: BackendSpec) -> Backend:
-        key = (spec.kind, spec.name, spec.noise, spec.seed, spec.block)
+        key = (spec.kind, spec.name, spec.noise, spec.seed, spec.block, spec.fractional_gates)
         with self._lock:
             if key not in self._open:
                 self._open[key] = self._make(spec)
@@ -43,7 +43,14 @@ class Backends:
 
             account = self.accounts.get(spec.block) or IBMAccount(name=spec.block)
             cap = {"call_timeout": self.ibm_call_timeout} if self.ibm_call_timeout else {}
-            return IBMBackend(account, spec.name, spec.seed, self.deadline, **cap)
+            return IBMBackend(
+                account,
+                spec.name,
+                spec.seed,
+                self.deadline,
+                fractional_gates=spec.fractional_gates,
+                **cap,
+            )
         from qprim.backends.aer import AerBackend, AerSettings
         from qprim.workload.types import AER_SIMULATOR
 

@@ -43,6 +43,7 @@ class JobRequest:
     pubs: list[Any]  # SamplerPub / EstimatorPub, already transpiled for the backend
     options: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
+    primitives: str = "executor"  # IBM: the client-side primitives, or "legacy"
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,6 @@ class Backend(Protocol):
 
     def cancel(self, job_id: str) -> None: ...
 
-    def open_group(self, mode: str) -> SessionRef: ...
+    def open_group(self, mode: str, max_time: int | None = None) -> SessionRef: ...
 
     def close_group(self, session: SessionRef) -> None: ...

@@ -33,7 +33,8 @@ class Groups:
                 plan.group_key, plan.mode, (backend.kind, backend.name), refresh=self.engine.refresh
             )
             if group.session_id is None:
-                group = journal.set_group_session(group, backend.open_group(plan.mode).id)
+                opened = backend.open_group(plan.mode, plan.workload.execution.max_time)
+                group = journal.set_group_session(group, opened.id)
             assert group.session_id is not None
             return SessionRef(plan.mode, group.session_id)
 

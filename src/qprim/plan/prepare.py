@@ -43,7 +43,13 @@ class Preparer:
         circuits = self._transpiled(w, job.pubs, backend)
         pubs = [_pub(w.primitive, part.spec, circuits[part.pub]) for part in job.parts]
         facts = [_facts(part, circuits[part.pub]) for part in job.parts]
-        request = JobRequest(primitive=w.primitive, pubs=pubs, options=w.options, tags=w.tags)
+        request = JobRequest(
+            primitive=w.primitive,
+            pubs=pubs,
+            options=_options(w),
+            tags=w.tags,
+            primitives=w.execution.primitives or "executor",
+        )
         return request, facts
 
     def _transpiled(
@@ -58,6 +64,12 @@ class Preparer:
                 done = transpile(w, [w.pubs[i] for i in missing], backend)
                 self._isa.update((key(i), isa) for i, isa in zip(missing, done, strict=True))
             return {i: self._isa[key(i)] for i in indices}
+
+
+def _options(w: Workload) -> dict[str, Any]:
+    """The primitive's options: the workload's, with its `execution.max_execution_time`."""
+    limit = w.execution.max_execution_time
+    return w.options if limit is None else {**w.options, "max_execution_time": limit}
 
 
 def transpile(w: Workload, pubs: list[PubSpec], backend: Backend) -> list[Any]:

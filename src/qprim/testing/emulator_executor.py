@@ -20,7 +20,9 @@ templates with their samplex, and the shots). What was read in the 0.51 client:
 The program runs with the client's own local-mode runner (`fake_provider.executor.
 run_quantum_program`, Aer), so twirling and the estimator's mitigation get the same
 physics as in IBM's local testing mode. Angles are not rounded (that runner rounds
-to 5 decimals to keep Clifford circuits on the stabilizer method by default).
+to 5 decimals to keep Clifford circuits on the stabilizer method by default). A wide
+device's circuits (127 qubits, each measured by the twirled templates, so Aer cannot
+drop the idle ones) run on the matrix-product-state method, exact for these circuits.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ import numpy as np
 
 # angles to this many decimals in units of pi/2: far below any shot noise
 ANGLE_DECIMALS = 12
+# wider than this, a statevector does not fit in memory
+MAX_STATEVECTOR_QUBITS = 28
 
 
 def run_executor(program: Any, backend: str, width: int, seed: int | None, noisy: bool) -> str:
@@ -62,7 +66,8 @@ def run_executor(program: Any, backend: str, width: int, seed: int | None, noisy
         seed_simulator=_seed(program.passthrough_data, seed), angle_decimals=ANGLE_DECIMALS
     )
     start = datetime.now(UTC)
-    result = run_quantum_program(_simulator(backend, noisy), program, options)
+    wide = max(item.circuit.num_qubits for item in program.items) > MAX_STATEVECTOR_QUBITS
+    result = run_quantum_program(_simulator(backend, noisy, wide), program, options)
     stop = datetime.now(UTC)
     model = QuantumProgramResultModel(
         data=[
@@ -118,14 +123,15 @@ def _seed(passthrough: Any, default: int | None) -> int | None:
     return default if seed is None else int(seed)
 
 
-def _simulator(backend: str, noisy: bool) -> Any:
+def _simulator(backend: str, noisy: bool, wide: bool) -> Any:
     from qiskit_aer import AerSimulator
 
+    method = {"method": "matrix_product_state"} if wide else {}
     if not noisy:
-        return AerSimulator()
+        return AerSimulator(**method)
     from qprim.backends.aer.devices import fake_device
 
-    return AerSimulator.from_backend(fake_device(backend))
+    return AerSimulator.from_backend(fake_device(backend), **method)
 
 
 def _tensor(array: np.ndarray) -> Any:

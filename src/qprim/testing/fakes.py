@@ -125,7 +125,7 @@ class FakeBackend:
         if self.jobs[job_id].status is JobStatus.QUEUED:
             self.jobs[job_id].status = JobStatus.CANCELLED
 
-    def open_group(self, mode: str) -> SessionRef:
+    def open_group(self, mode: str, max_time: int | None = None) -> SessionRef:
         session = SessionRef(mode, f"fake-session-{len(self.sessions)}")
         self.sessions[session.id] = session
         return session

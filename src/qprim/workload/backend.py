@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from functools import cache
+from typing import Any
 
 from qiskit import QuantumCircuit
 from qiskit.circuit import CONTROL_FLOW_OP_NAMES
@@ -16,7 +17,15 @@ from qiskit.circuit import CONTROL_FLOW_OP_NAMES
 from qprim.workload.circuits import suggest
 from qprim.workload.model import BackendModel, TranspileModel
 from qprim.workload.source import SourceDoc
-from qprim.workload.types import AER_SIMULATOR, BackendSpec, TranspileSpec, Workload, WorkloadError
+from qprim.workload.types import (
+    AER_SIMULATOR,
+    LEAST_BUSY,
+    BackendSpec,
+    LeastBusy,
+    TranspileSpec,
+    Workload,
+    WorkloadError,
+)
 
 # Operations the transpiler passes through only when the target names them.
 STRUCTURAL = frozenset({*CONTROL_FLOW_OP_NAMES, "store"})
@@ -28,14 +37,10 @@ def build_backend(model: BackendModel, doc: SourceDoc | None) -> BackendSpec:
     key = ("backend", "block") if model.block is not None else ("backend",)
     where = doc.at(key) if doc is not None else None
     if model.kind == "ibm":
-        return BackendSpec(
-            kind="ibm",
-            name=model.name,
-            noise=model.noise,
-            seed=model.seed,
-            block=model.block,
-            where=where,
-        )
+        return _ibm_backend(model, doc, where)
+    for field in ("fractional_gates", "min_qubits", "dynamic_circuits"):
+        if field in model.model_fields_set:
+            _fail(doc, ("backend", field), f"{field} is an IBM device setting; on aer remove it")
     if model.block is not None and model.name is None:
         # device, noise and seed come from the saved block when the run starts
         return BackendSpec(
@@ -67,6 +72,41 @@ def build_backend(model: BackendModel, doc: SourceDoc | None) -> BackendSpec:
     return BackendSpec(
         kind="aer", name=name, noise=model.noise, seed=model.seed, block=model.block, where=where
     )
+
+
+def _ibm_backend(model: BackendModel, doc: SourceDoc | None, where: Any) -> BackendSpec:
+    """An IBM device by name, or (`name: least_busy`) the request that chooses one."""
+    least_busy = None
+    if model.name == LEAST_BUSY:
+        least_busy = LeastBusy(min_qubits=model.min_qubits, dynamic_circuits=model.dynamic_circuits)
+    else:
+        for field in ("min_qubits", "dynamic_circuits"):
+            if getattr(model, field) is not None:
+                _fail(
+                    doc,
+                    ("backend", field),
+                    f"{field} filters the devices least_busy chooses from; add "
+                    '"name: least_busy" to the backend, or remove it',
+                )
+    return BackendSpec(
+        kind="ibm",
+        name=None if least_busy else model.name,
+        noise=model.noise,
+        seed=model.seed,
+        block=model.block,
+        where=where,
+        fractional_gates=model.fractional_gates,
+        least_busy=least_busy,
+    )
+
+
+def least_busy_from_block(spec: BackendSpec) -> BackendSpec:
+    """A block's default device may be `least_busy` too: then it is a request, unfiltered."""
+    if spec.kind != "ibm" or spec.name != LEAST_BUSY:
+        return spec
+    from dataclasses import replace
+
+    return replace(spec, name=None, least_busy=spec.least_busy or LeastBusy())
 
 
 def build_transpile(model: TranspileModel | bool) -> TranspileSpec:

@@ -7,6 +7,14 @@ names, tags, `expect:` and the IBM block (it names credentials) are left out.
 Parameter columns are sorted by name, so the order they were written in does not
 matter; `options.default_shots`/`default_precision` are left out because their
 effect is already in each PUB's resolved shots/precision.
+
+IBM settings added after the first format enter the document only when they differ
+from their default, so every digest qprim 0.1 wrote still names the same work and a
+rerun after an upgrade never submits it again: `fractional_gates: true`, and
+`execution.primitives: legacy` (the client-side primitives are the default; jobs
+recorded before they were had run on the legacy ones, with the same results). A
+`least_busy` device is digested as the request (its filters), never the device it
+picked: the rerun finds its job without asking which device is least busy now.
 """
 
 from __future__ import annotations
@@ -36,12 +44,7 @@ def pubs_digest(w: Workload, pubs: Sequence[PubSpec]) -> str:
     document = {
         "digest_version": DIGEST_VERSION,
         "primitive": w.primitive,
-        "backend": {
-            "kind": w.backend.kind,
-            "name": w.backend.name,
-            "noise": w.backend.noise,
-            "seed": w.backend.seed,
-        },
+        "backend": _backend(w),
         "transpile": (
             {"optimization_level": w.transpile.optimization_level, "seed": w.transpile.seed}
             if w.transpile.enabled
@@ -50,10 +53,23 @@ def pubs_digest(w: Workload, pubs: Sequence[PubSpec]) -> str:
         "options": {k: v for k, v in w.options.items() if k not in _RESOLVED_OPTIONS},
         "pubs": [_pub(p) for p in pubs],
     }
+    if w.execution.primitives == "legacy":
+        document["primitives"] = "legacy"
     text = json.dumps(
         document, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=repr
     )
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _backend(w: Workload) -> dict[str, Any]:
+    spec = w.backend
+    name: Any = spec.name
+    if spec.least_busy is not None:
+        name = {"least_busy": spec.least_busy.as_dict()}
+    backend = {"kind": spec.kind, "name": name, "noise": spec.noise, "seed": spec.seed}
+    if spec.fractional_gates:
+        backend["fractional_gates"] = True
+    return backend
 
 
 def _pub(pub: PubSpec) -> dict[str, Any]:

@@ -24,13 +24,13 @@ from qprim.workload.circuits import (
     shown_path,
 )
 from qprim.workload.digest import workload_digest
+from qprim.workload.execution import build_execution
 from qprim.workload.expect import build_expectations
 from qprim.workload.limits import MAX_EXECUTIONS, count
 from qprim.workload.model import (
     FORMAT_VERSION,
     BackendModel,
     CircuitModel,
-    ExecutionModel,
     OptionsModel,
     PubModel,
     WorkloadModel,
@@ -40,7 +40,6 @@ from qprim.workload.model import (
 from qprim.workload.pubs import build_pub, executions
 from qprim.workload.source import SourceDoc, parse_yaml
 from qprim.workload.types import (
-    ExecutionSpec,
     Location,
     PubSpec,
     Workload,
@@ -103,7 +102,8 @@ def _from_yaml(text: str, shown: str, file: Path) -> Workload:
     circuits, files = _load_circuits(model, doc, base_dir)
     backend = build_backend(model.backend, doc)
     options = model.options.given()
-    _check_options(model.primitive, backend.kind, options, doc)
+    execution = build_execution(model.execution, model.retry, backend.kind, doc)
+    _check_options(model.primitive, backend.kind, options, doc, execution.primitives)
     pubs: list[PubSpec] = []
     for index, pub_model in enumerate(model.pubs):
         pub, pub_files = build_pub(
@@ -112,7 +112,6 @@ def _from_yaml(text: str, shown: str, file: Path) -> Workload:
         pubs.append(pub)
         files.extend(pub_files)
     expect = build_expectations(model.expect, model.primitive, tuple(pubs), doc)
-    execution = _build_execution(model.execution, backend.kind, doc)
     return _finish(
         Workload(
             name=model.name or file.stem,
@@ -152,31 +151,30 @@ def _check_header(doc: SourceDoc) -> None:
         )
 
 
-def _build_execution(model: ExecutionModel, kind: str, doc: SourceDoc) -> ExecutionSpec:
-    if model.mode in ("batch", "session") and kind != "ibm":
-        raise doc.error(
-            ("execution", "mode"),
-            f"mode {model.mode} is an IBM Quantum execution mode; on {kind} use "
-            '"mode: auto" or "mode: job"',
-        )
-    return ExecutionSpec(
-        max_pubs_per_job=model.max_pubs_per_job,
-        max_executions_per_job=model.max_executions_per_job,
-        mode=model.mode,
-        where=doc.at(("execution",)),
-    )
-
-
-def _check_options(primitive: str, kind: str, options: dict[str, Any], doc: SourceDoc) -> None:
+def _check_options(
+    primitive: str, kind: str, options: dict[str, Any], doc: SourceDoc, primitives: str | None
+) -> None:
     """`options:` as the workload's backend takes them: each backend says what it accepts
-    (imported here, so an Aer workload never imports the IBM client)."""
+    (imported here, so an Aer workload never imports the IBM client); on IBM, what the
+    chosen primitives (client-side or legacy) take."""
     if not options:
         return
+    if "max_execution_time" in options and "max_execution_time" in (
+        doc.data.get("execution") or {}
+    ):
+        raise doc.error(
+            ("options", "max_execution_time"),
+            "max_execution_time is given twice: keep execution.max_execution_time",
+        )
     if kind == "ibm":
+        from functools import partial
+
         from qprim.backends.ibm.options import option_problem
+
+        check = partial(option_problem, primitives=primitives or "executor")
     else:
-        from qprim.backends.aer.options import option_problem
-    problem = option_problem(primitive, options)
+        from qprim.backends.aer.options import option_problem as check
+    problem = check(primitive, options)
     if problem is not None:
         path = ("options", *problem.path)
         raise doc.error(path, f"{label(path)}: {problem.message}")

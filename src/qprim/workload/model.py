@@ -72,7 +72,8 @@ def _custom(message: str) -> PydanticCustomError:
 class BackendModel(StrictModel):
     kind: Literal["aer", "ibm"] = _field("one of: aer, ibm", "aer", default="aer")
     name: str | None = _field(
-        "aer: aer_simulator or a fake device name (fake_manila, ...); ibm: a device name",
+        "aer: aer_simulator or a fake device name (fake_manila, ...); ibm: a device name, "
+        "or least_busy (the device with the fewest pending jobs when the work is submitted)",
         "aer_simulator",
         default=None,
     )
@@ -86,6 +87,23 @@ class BackendModel(StrictModel):
         strict=True,
     )
     block: str | None = _field("the name of a saved qprim IBM block", "my-ibm", default=None)
+    fractional_gates: bool = _field(
+        "true or false (ibm: the device's fractional gates rzz and rx in its target)",
+        "true",
+        default=False,
+    )
+    min_qubits: int | None = _field(
+        "a positive integer (name: least_busy: only devices with at least this many qubits)",
+        "127",
+        default=None,
+        gt=0,
+        strict=True,
+    )
+    dynamic_circuits: bool | None = _field(
+        "true or false (name: least_busy: only devices that do (or do not) run dynamic circuits)",
+        "true",
+        default=None,
+    )
 
 
 class TranspileModel(StrictModel):
@@ -122,6 +140,47 @@ class ExecutionModel(StrictModel):
         "auto, job, batch or session (IBM execution modes; auto: a batch for several jobs)",
         "auto",
         default="auto",
+    )
+    primitives: Literal["executor", "legacy"] | None = _field(
+        "executor or legacy (IBM: the client-side primitives, the default, or the "
+        "deprecated server-side SamplerV2/EstimatorV2)",
+        "legacy",
+        default=None,
+    )
+    max_execution_time: int | None = _field(
+        "a positive integer: seconds of quantum time one IBM job may use before IBM cancels it",
+        "300",
+        default=None,
+        gt=0,
+        strict=True,
+    )
+    max_time: int | None = _field(
+        "a positive integer: seconds an IBM batch or session stays open (mode: batch or session)",
+        "3600",
+        default=None,
+        gt=0,
+        strict=True,
+    )
+    max_usage_seconds: FiniteFloat | None = _field(
+        "a positive number: quantum seconds the workload's new IBM jobs may use, by IBM's "
+        "estimate; qprim run refuses to submit more",
+        "60",
+        default=None,
+        gt=0,
+    )
+
+
+class RetryModel(StrictModel):
+    """`retry:`: what qprim resubmits by itself (IBM only)."""
+
+    failed: int = _field(
+        "an integer 0..10: resubmissions of a job that ended FAILED for a reason IBM marks "
+        "transient",
+        "2",
+        default=0,
+        ge=0,
+        le=10,
+        strict=True,
     )
 
 
@@ -324,6 +383,7 @@ class WorkloadModel(StrictModel):
         "{max_executions_per_job: 200000, mode: auto}",
         default_factory=ExecutionModel,
     )
+    retry: RetryModel | None = _field("what qprim resubmits by itself", "{failed: 2}", default=None)
     circuits: dict[str, CircuitModel] = _field(
         "named circuits, at least one", "{bell: {file: bell.qasm}}", min_length=1
     )

@@ -43,14 +43,32 @@ class WorkloadError(InputError):
         self.detail = message
 
 
+LEAST_BUSY = "least_busy"
+
+
+@dataclass(frozen=True)
+class LeastBusy:
+    """`backend: {name: least_busy, ...}`: the filters of the device choice. The request,
+    not the device it picks, is what the digest covers."""
+
+    min_qubits: int | None = None
+    dynamic_circuits: bool | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {key: value for key, value in vars(self).items() if value is not None}
+
+
 @dataclass(frozen=True)
 class BackendSpec:
     kind: BackendKind = "aer"
-    name: str | None = AER_SIMULATOR  # ibm: may be None until resolved from the block
+    # ibm: None until resolved from the block, or (least_busy) until the device is chosen
+    name: str | None = AER_SIMULATOR
     noise: bool = False
     seed: int | None = None
     block: str | None = None
     where: Location | None = None
+    fractional_gates: bool = False  # ibm: the device's fractional gates (rzz, rx) in its target
+    least_busy: LeastBusy | None = None  # ibm: the device is chosen when the work is submitted
 
 
 @dataclass(frozen=True)
@@ -61,11 +79,14 @@ class TranspileSpec:
 
 
 ExecutionMode = Literal["auto", "job", "batch", "session"]
+Primitives = Literal["executor", "legacy"]
 
 
 @dataclass(frozen=True)
 class ExecutionSpec:
-    """`execution:`: limits that split the workload into jobs, and the IBM execution mode.
+    """`execution:` (and `retry:`): limits that split the workload into jobs, the IBM
+    execution mode, primitives and time and usage limits, and resubmission of jobs that
+    failed for a transient reason.
 
     None means "the backend's own limit" (none on Aer, the service's on IBM)."""
 
@@ -73,6 +94,12 @@ class ExecutionSpec:
     max_executions_per_job: int | None = None
     mode: ExecutionMode = "auto"
     where: Location | None = None
+    primitives: Primitives | None = None  # ibm: executor (client-side) unless legacy
+    max_execution_time: int | None = None  # ibm: seconds of quantum time per job
+    max_time: int | None = None  # ibm batch/session: seconds the group may stay open
+    max_usage_seconds: float | None = None  # ibm: refuse to submit an estimate above this
+    usage_where: Location | None = None  # the max_usage_seconds line, for its refusal
+    retry_failed: int = 0  # ibm: resubmissions of a job that failed for a transient reason
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ class AerBackend:
             if self.store.state(job)["status"] == JobStatus.QUEUED.value:
                 self.store.set_state(job, status=JobStatus.CANCELLED.value, finished=utc_now())
 
-    def open_group(self, mode: str) -> SessionRef:
+    def open_group(self, mode: str, max_time: int | None = None) -> SessionRef:
         raise InputError(f"execution mode {mode} is for IBM Quantum; Aer runs plain jobs")
 
     def close_group(self, session: SessionRef) -> None:

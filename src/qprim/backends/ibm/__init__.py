@@ -2,18 +2,19 @@
 
 Built from an `IBMAccount` (which a qprim block produces, or which is empty so that
 Qiskit's own account discovery applies). Every client call runs under qprim's deadline,
-and every client exception leaves as a qprim error (see `errors`). The client's
-deprecation warnings are never shown to the user. Batches and sessions are the
-client's own `Batch`/`Session` objects passed as `mode=`.
+and every client exception leaves as a qprim error (see `errors`). Jobs run on the
+client-side primitives (`executor_sampler.Sampler`, `executor_estimator.Estimator`,
+which submit the `executor` program) unless a workload chose the deprecated server-side
+ones (`execution.primitives: legacy`): the default path uses nothing the client
+deprecates, so no warning is filtered here. Batches and sessions are the client's own
+`Batch`/`Session` objects passed as `mode=`.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,14 +28,14 @@ from qprim.backends.base import (
     SessionRef,
     StatusCallback,
 )
-from qprim.backends.ibm.errors import client_errors
+from qprim.backends.ibm.errors import client_errors, failure
+from qprim.backends.ibm.executor import primitive_class, storable
 from qprim.deadline import call_before, remaining
 from qprim.errors import (
     AbandonedCall,
     AuthError,
     DeadlineError,
     InputError,
-    JobFailedError,
     QprimError,
     TransientBackendError,
 )
@@ -106,17 +107,6 @@ _GROUPS: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
-@contextmanager
-def quiet_client() -> Iterator[None]:
-    """The client warns about its own deprecations, and about an IAM failure it works
-    around; that is qprim's business (see `_check_iam`), not the user's."""
-    with warnings.catch_warnings():
-        for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
-            warnings.simplefilter("ignore", category)
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"qiskit_ibm_runtime\.")
-        yield
-
-
 class IBMBackend:
     kind = "ibm"
     may_duplicate = True  # the client retries a POST that got a 5xx: two jobs may exist
@@ -129,11 +119,13 @@ class IBMBackend:
         seed: int | None = None,
         deadline: float | None = None,
         call_timeout: float = CALL_TIMEOUT_S,
+        fractional_gates: bool = False,
     ) -> None:
         self.account = account
         self.seed = seed
         self.deadline = deadline
         self.call_timeout = call_timeout
+        self.fractional_gates = fractional_gates
         self.name = name or ""
 
     @property
@@ -146,10 +138,9 @@ class IBMBackend:
                 kwargs = self.account.service_kwargs()
                 if self.account.token is not None:
                     self._check_iam()
-                with quiet_client():
-                    _SERVICES[self.account.name] = self._call(
-                        lambda: QiskitRuntimeService(**kwargs), "connecting to IBM Quantum"
-                    )
+                _SERVICES[self.account.name] = self._call(
+                    lambda: QiskitRuntimeService(**kwargs), "connecting to IBM Quantum"
+                )
             return _SERVICES[self.account.name]
 
     @property
@@ -159,12 +150,13 @@ class IBMBackend:
                 "no IBM device named: set backend.name in the workload, or save a default on "
                 "the block with `qprim blocks create ibm NAME --backend DEVICE`"
             )
-        key = (self.account.name, self.name)
+        key = (self.account.name, self.name, self.fractional_gates)
         service = self.service
         with _LOCK:
             if key not in _DEVICES:
                 _DEVICES[key] = self._call(
-                    lambda: service.backend(self.name), f"IBM device {self.name}"
+                    lambda: service.backend(self.name, use_fractional_gates=self.fractional_gates),
+                    f"IBM device {self.name}",
                 )
             return _DEVICES[key]
 
@@ -177,14 +169,17 @@ class IBMBackend:
         return self.device.num_qubits
 
     def submit(self, request: JobRequest, session: SessionRef | None = None) -> str:
-        mode = self.device if session is None else self._group(session)
-        with quiet_client():
-            from qiskit_ibm_runtime import EstimatorV2, SamplerV2
+        return self.run(request, session).job_id()
 
-            primitive_class = SamplerV2 if request.primitive == "sampler" else EstimatorV2
-            primitive = primitive_class(mode=mode, options=self._options(request))
-            job = self._call(lambda: primitive.run(request.pubs), "submitting the job")
-        return job.job_id()
+    def run(
+        self, request: JobRequest, session: SessionRef | None = None, *, dry_run: bool = False
+    ) -> Any:
+        """The client's job for `request`: submitted, or (`dry_run`) estimated by IBM and
+        never executed (its results are mock data)."""
+        mode = self.device if session is None else self._group(session)
+        primitive = primitive_class(request)(mode=mode, options=self._options(request))
+        what = "asking IBM for a usage estimate" if dry_run else "submitting the job"
+        return self._call(lambda: primitive.run(request.pubs, dry_run=dry_run), what)
 
     def status(self, job_id: str) -> JobStatus:
         job = self._job(job_id)
@@ -211,12 +206,10 @@ class IBMBackend:
             pause = min(pause * 1.5, MAX_POLL_S)
         on_status(status)
         if status is JobStatus.CANCELLED:
-            raise JobFailedError(f"IBM job {job_id} was cancelled")
+            raise failure(job_id, None)
         if status is JobStatus.ERROR:
-            reason = call("job error", job.error_message)
-            raise JobFailedError(f"IBM job {job_id} failed: {reason}")
-        with quiet_client():
-            return codec.encode(call("the job's result", job.result))
+            raise failure(job_id, call("job error", job.error_message))
+        return codec.encode(storable(call("the job's result", job.result)))
 
     def metrics(self, job_id: str) -> JobMetrics:
         metrics = self._call(self._job(job_id).metrics, "job metrics", job_id)
@@ -246,11 +239,12 @@ class IBMBackend:
     def cancel(self, job_id: str) -> None:
         self._call(self._job(job_id).cancel, "cancelling the job", job_id)
 
-    def open_group(self, mode: str) -> SessionRef:
-        """A new batch or (dedicated) session on the device."""
-        with quiet_client():
-            group_class = _group_class(mode)
-            group = self._call(lambda: group_class(backend=self.device), f"opening a {mode}")
+    def open_group(self, mode: str, max_time: int | None = None) -> SessionRef:
+        """A new batch or (dedicated) session on the device, open at most `max_time` s."""
+        group_class = _group_class(mode)
+        group = self._call(
+            lambda: group_class(backend=self.device, max_time=max_time), f"opening a {mode}"
+        )
         session = SessionRef(mode, str(group.session_id))
         _GROUPS[session.id] = group
         return session
@@ -263,11 +257,10 @@ class IBMBackend:
         """The client's Batch/Session object: made here, or re-attached by id (a rerun)."""
         if session.id not in _GROUPS:
             group_class = _group_class(session.mode)
-            with quiet_client():
-                _GROUPS[session.id] = self._call(
-                    lambda: group_class.from_id(session.id, self.service),
-                    f"re-attaching to {session.mode} {session.id}",
-                )
+            _GROUPS[session.id] = self._call(
+                lambda: group_class.from_id(session.id, self.service),
+                f"re-attaching to {session.mode} {session.id}",
+            )
         return _GROUPS[session.id]
 
     def _job(self, job_id: str) -> Any:

@@ -1,16 +1,22 @@
 """A workload's `options:` checked with the client's own option models, before any job.
 
-`SamplerV2(options=dict)` merges the dict into the defaults of `SamplerOptions`
-(`EstimatorOptions`), pydantic dataclasses, when the primitive is built at submit
-time; a bad option then failed after the job was claimed in the journal. The same
-merge and validation run here at load time, and the client's complaint is reported
-at the option's own line. Importing the client costs about a second: only IBM
-workloads come here.
+The primitives a workload runs on decide the model. The client-side primitives (the
+default) build `qiskit_ibm_runtime.options_models.SamplerOptions` / `EstimatorOptions`
+(pydantic, unknown keys forbidden) and finalize them when a job is submitted: the
+estimator fills twirling from `resilience_level` and forces the twirling its
+mitigation needs, warning when that overrides a `false` the user wrote. The legacy
+primitives merge the dict into the defaults of `qiskit_ibm_runtime.options`' dataclasses.
+The same construction, finalizing and checks of combinations run here at load time, and
+the client's complaint (or its override warning) is reported at the option's own line:
+a bad option or combination otherwise failed after the job was claimed in the journal.
+An option that exists only in the other primitives says so. Importing the client costs
+about a second: only IBM workloads come here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -18,26 +24,164 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from qprim.backends.base import OptionProblem
-from qprim.backends.ibm import quiet_client
+
+Primitives = str  # "executor" (client-side) | "legacy" (server-side)
+_UNKNOWN = ("unexpected_keyword_argument", "extra_forbidden")
 
 
-def option_problem(primitive: str, options: Mapping[str, Any]) -> OptionProblem | None:
-    """What the client would reject in `options` for `primitive`, if anything."""
+def option_problem(
+    primitive: str, options: Mapping[str, Any], primitives: Primitives = "executor"
+) -> OptionProblem | None:
+    """What the client would reject in `options` for `primitive` on `primitives`."""
+    check = _legacy_problem if primitives == "legacy" else _executor_problem
+    return check(primitive, options)
+
+
+def _executor_problem(primitive: str, options: Mapping[str, Any]) -> OptionProblem | None:
+    from qiskit_ibm_runtime.options_models import EstimatorOptions, SamplerOptions
+
+    model = SamplerOptions if primitive == "sampler" else EstimatorOptions
+    where = f"{model.__name__} (qiskit_ibm_runtime.options_models, the client-side primitives)"
+    defaults = model().model_dump()
+    shape = _not_a_mapping(defaults, options, (), where)
+    if shape is not None:
+        return shape
+    if "max_execution_time" in (options.get("environment") or {}):
+        return OptionProblem(
+            ("environment", "max_execution_time"),
+            "deprecated in the client-side primitives: use execution.max_execution_time",
+        )
+    try:
+        built = model(**options)
+    except ValidationError as exc:
+        problem = _problem(_most_telling(exc.errors()), defaults, options, where)
+        return _elsewhere(problem, primitive, "legacy")
+    combination = _sampler_combination if primitive == "sampler" else _estimator_combination
+    return combination(built, where)
+
+
+def _legacy_problem(primitive: str, options: Mapping[str, Any]) -> OptionProblem | None:
+    """The legacy client's own merge (`merge_options_v2`) into its dataclass defaults."""
     from qiskit_ibm_runtime.options import EstimatorOptions, SamplerOptions
     from qiskit_ibm_runtime.options.utils import merge_options_v2
 
     model = SamplerOptions if primitive == "sampler" else EstimatorOptions
-    where = f"{model.__name__} (qiskit_ibm_runtime.options)"
-    with quiet_client():
-        defaults = asdict(model())
-        shape = _not_a_mapping(defaults, options, (), where)
-        if shape is not None:
-            return shape
-        try:
-            model(**merge_options_v2(model(), dict(options)))
-        except ValidationError as exc:
-            return _problem(_most_telling(exc.errors()), defaults, options, where)
+    where = f"{model.__name__} (qiskit_ibm_runtime.options, the legacy primitives)"
+    defaults = asdict(model())
+    shape = _not_a_mapping(defaults, options, (), where)
+    if shape is not None:
+        return shape
+    try:
+        model(**merge_options_v2(model(), dict(options)))
+    except ValidationError as exc:
+        problem = _problem(_most_telling(exc.errors()), defaults, options, where)
+        return _elsewhere(problem, primitive, "executor")
     return None
+
+
+def _sampler_combination(options: Any, where: str) -> OptionProblem | None:
+    from qiskit_ibm_runtime.executor_sampler.finalize_options import finalize_sampler_options
+    from qiskit_ibm_runtime.executor_sampler.utils import validate_meas_type_twirling
+
+    final = finalize_sampler_options(options)
+    return _refused(
+        ("execution", "meas_type"),
+        where,
+        lambda: validate_meas_type_twirling(
+            final.execution.meas_type, final.twirling.enable_measure
+        ),
+    )
+
+
+def _estimator_combination(options: Any, where: str) -> OptionProblem | None:
+    """What the client-side estimator's finalizing overrides or refuses, before any job."""
+    from qiskit_ibm_runtime.exceptions import IBMInputValueError
+    from qiskit_ibm_runtime.executor_estimator.finalize_options import (
+        finalize_estimator_options,
+    )
+    from qiskit_ibm_runtime.executor_estimator.prepare import normalise_extrapolator
+    from qiskit_ibm_runtime.executor_estimator.utils import (
+        resolve_noise_factors,
+        validate_noise_factors,
+    )
+
+    with warnings.catch_warnings(record=True) as overridden:
+        warnings.simplefilter("always")  # each override once, to report it
+        final = finalize_estimator_options(options)
+    if overridden:
+        field = next(
+            (f for f in ("enable_measure", "enable_gates") if f in str(overridden[0].message)), ""
+        )
+        return OptionProblem(
+            ("twirling", field) if field else ("twirling",),
+            f"{where} would override it: {str(overridden[0].message).rstrip('.')}; write true "
+            "or leave it out",
+        )
+    resilience = final.resilience
+    if resilience.pec_mitigation and resilience.zne_mitigation:
+        return OptionProblem(
+            ("resilience",),
+            f"{where} rejects it: PEC and ZNE mitigation cannot both be on",
+        )
+    if resilience.pec_mitigation or (
+        resilience.zne_mitigation and resilience.zne.amplifier == "pea"
+    ):
+        return OptionProblem(
+            ("resilience",),
+            f"{where} rejects it: PEA and PEC mitigation need resilience.layer_noise_model, "
+            "a learned noise model a workload file cannot hold; use the Python API",
+        )
+
+    def zne() -> None:
+        if resilience.zne_mitigation:
+            factors, _ = resolve_noise_factors(resilience.zne)
+            validate_noise_factors(factors, normalise_extrapolator(resilience.zne.extrapolator))
+
+    try:
+        zne()
+    except IBMInputValueError as exc:
+        return OptionProblem(("resilience", "zne"), f"{where} rejects it: {exc}")
+    return None
+
+
+def _refused(path: tuple[str, ...], where: str, check: Callable[[], None]) -> OptionProblem | None:
+    from qiskit_ibm_runtime.exceptions import IBMInputValueError
+
+    try:
+        check()
+    except IBMInputValueError as exc:
+        return OptionProblem(path, f"{where} rejects the combination: {exc}")
+    return None
+
+
+def _elsewhere(problem: OptionProblem, primitive: str, other: Primitives) -> OptionProblem:
+    """An unknown option that the other primitives take: say which, and how to choose them."""
+    if "no such option" not in problem.message or not problem.path:
+        return problem
+    level: Any = _defaults(primitive, other)
+    for key in problem.path:
+        if not isinstance(level, dict) or key not in level:
+            return problem
+        level = level[key]
+    hint = (
+        "it exists in the legacy primitives: set execution.primitives: legacy"
+        if other == "legacy"
+        else "it exists in the client-side primitives, the default: remove "
+        "execution.primitives: legacy"
+    )
+    return OptionProblem(problem.path, f"{problem.message}; {hint}")
+
+
+def _defaults(primitive: str, primitives: Primitives) -> dict[str, Any]:
+    if primitives == "legacy":
+        from qiskit_ibm_runtime import options as legacy
+
+        model = legacy.SamplerOptions if primitive == "sampler" else legacy.EstimatorOptions
+        return asdict(model())
+    from qiskit_ibm_runtime import options_models as client
+
+    executor = client.SamplerOptions if primitive == "sampler" else client.EstimatorOptions
+    return executor().model_dump()
 
 
 def _not_a_mapping(
@@ -69,7 +213,7 @@ def _problem(
     error: ErrorDetails, defaults: Mapping[str, Any], options: Mapping[str, Any], where: str
 ) -> OptionProblem:
     path = _written_path(error["loc"], options)
-    if error["type"] == "unexpected_keyword_argument":
+    if error["type"] in _UNKNOWN:
         level: Any = defaults
         for key in path[:-1]:
             level = level.get(key) if isinstance(level, dict) else None
