@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qprim.device_choice import choose_device
 from qprim.engine.events import EventSink, ignore
 from qprim.errors import (
     EXIT_CODES,
@@ -40,6 +41,7 @@ from qprim.workload import (
     load_workload,
     workload_digest,
 )
+from qprim.workload.backend import least_busy_from_block
 from qprim.workload.types import Workload
 
 if TYPE_CHECKING:
@@ -188,6 +190,8 @@ def run(
     try:
         for path, plan in list(plans.items()):
             try:
+                plan = choose_device(plan, journal, backends, request.refresh, request.events)
+                plans[path] = plan
                 check_against_backend(plan, journal, backends, request.refresh)
             except Exception as exc:
                 ended[path] = _failed(path, exc, started, plan.workload.name)
@@ -301,7 +305,9 @@ def check(path: Path, flags: CircuitFileFlags | None = None) -> WorkloadPlan:
     plan = plan_for(path, accounts, flags)
     # the device's facts only: nothing is submitted, nothing written
     aer_store = AerJobStore(LocalStorage(qprim_home()), partial(file_lock, qprim_home() / "locks"))
-    _check_fits(plan.workload, in_process_backends(aer_store, accounts)(plan.workload.backend))
+    backends = in_process_backends(aer_store, accounts)
+    plan = choose_device(plan, None, backends, refresh=True)
+    _check_fits(plan.workload, backends(plan.workload.backend))
     return plan
 
 
@@ -316,7 +322,8 @@ def plan_for(
 
     workload = source if isinstance(source, Workload) else load_workload(source, flags)
     if workload.backend.block is not None:
-        workload = replace(workload, backend=from_block(workload.backend, accounts))
+        backend = least_busy_from_block(from_block(workload.backend, accounts))
+        workload = replace(workload, backend=backend)
         workload = replace(workload, digest=workload_digest(workload))
     return plan_workload(workload)
 

@@ -73,6 +73,32 @@ class FoundJob:
 
 
 @dataclass(frozen=True)
+class Device:
+    """A device a backend offers: one line of `qprim backends`."""
+
+    name: str
+    qubits: int
+    status: str  # IBM's status message (active, paused, ...); "local" for Aer
+    operational: bool
+    pending_jobs: int | None  # None: no queue (Aer runs at once, here)
+    processor: str | None  # e.g. "Heron r2"
+    fractional_gates: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def processor_name(processor: dict[str, Any] | None) -> str | None:
+    """IBM's name of a processor from its configuration's `processor_type`: `Falcon r5.11L`
+    (family, revision, segment)."""
+    if not processor or not processor.get("family"):
+        return None
+    revision = processor.get("revision")
+    name = str(processor["family"]) + (f" r{revision}" if revision is not None else "")
+    return name + str(processor.get("segment") or "")
+
+
+@dataclass(frozen=True)
 class JobMetrics:
     """Timing of one job, as shown in the metrics table and `run.json`."""
 

@@ -15,6 +15,7 @@ from qprim import __version__
 from qprim.cli.blocks import blocks_app
 from qprim.cli.common import Commands
 from qprim.cli.compare import compare
+from qprim.cli.devices import backends
 from qprim.cli.emulator import emulator_app
 from qprim.cli.export import export
 from qprim.cli.jobs import cancel, fetch, jobs
@@ -35,6 +36,7 @@ app.command()(run)
 app.command()(validate)
 app.command()(fetch)
 app.command()(jobs)
+app.command()(backends)
 app.command()(cancel)
 app.command(name="show")(show_command)
 app.command()(export)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 EventKind = Literal[
+    "chosen",  # least_busy: the device the work runs on
     "submitted",  # a new job was accepted by the backend
     "reused",  # the journal already had this work's job
     "found",  # a job whose id was never recorded was found by its tag

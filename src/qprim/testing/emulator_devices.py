@@ -21,7 +21,14 @@ _FAKE_BACKENDS_PACKAGE = "qiskit_ibm_runtime.fake_provider.backends"
 _spec = importlib.util.find_spec("qiskit_ibm_runtime")
 assert _spec is not None and _spec.submodule_search_locations
 _BACKENDS_DIR = Path(_spec.submodule_search_locations[0]) / "fake_provider" / "backends"
-DEFAULT_DEVICES = ("fake_manila", "fake_brisbane", "fake_kyiv", "fake_sherbrooke", "fake_lima")
+DEFAULT_DEVICES = (
+    "fake_manila",
+    "fake_brisbane",
+    "fake_kyiv",
+    "fake_sherbrooke",
+    "fake_lima",
+    "fake_fractional",  # 5 qubits with fractional gates (rzz, rx)
+)
 
 
 class UnknownDeviceError(KeyError):

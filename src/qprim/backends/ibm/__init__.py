@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pydantic import SecretStr
 
 from qprim.backends.base import (
+    Device,
     FoundJob,
     JobMetrics,
     JobRequest,
@@ -43,6 +44,8 @@ from qprim.state import codec
 
 if TYPE_CHECKING:
     from qiskit.transpiler import Target
+
+    from qprim.workload.types import LeastBusy
 
 T = TypeVar("T")
 
@@ -238,6 +241,31 @@ class IBMBackend:
 
     def cancel(self, job_id: str) -> None:
         self._call(self._job(job_id).cancel, "cancelling the job", job_id)
+
+    def devices(self) -> list[Device]:
+        """Every device of the instance, with its status and pending jobs now."""
+        from qprim.backends.ibm.choose import list_devices
+
+        return self._call(lambda: list_devices(self.service), "listing the instance's devices")
+
+    def least_busy(self, request: LeastBusy) -> Device:
+        """The device `name: least_busy` chooses now (see `choose`)."""
+        from qprim.backends.ibm.choose import choose
+
+        return self._call(
+            lambda: choose(self.service, request, self.fractional_gates),
+            "choosing the least busy device",
+        )
+
+    def pending_jobs(self) -> int:
+        """Jobs waiting on this device (everyone's), as IBM reports them now."""
+        return int(self._call(lambda: self.device.status().pending_jobs, "device status"))
+
+    def queue_position(self, job_id: str) -> int | None:
+        """The job's place in the device's queue, where IBM reports one (its metrics)."""
+        metrics = self._call(self._job(job_id).metrics, "job metrics", job_id)
+        position = metrics.get("position_in_queue")
+        return int(position) if position is not None else None
 
     def open_group(self, mode: str, max_time: int | None = None) -> SessionRef:
         """A new batch or (dedicated) session on the device, open at most `max_time` s."""
