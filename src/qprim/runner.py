@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qprim.cost import check_cost
 from qprim.device_choice import choose_device
 from qprim.engine.events import EventSink, ignore
 from qprim.errors import (
@@ -32,6 +33,7 @@ from qprim.errors import (
     still_running,
 )
 from qprim.files import qprim_home
+from qprim.plan.prepare import Preparer
 from qprim.state import runs
 from qprim.workload import (
     CircuitFileFlags,
@@ -84,6 +86,8 @@ class RunRequest:
     # told of each workload refused before anything is submitted, at once: with an IBM
     # queue ahead, a typo must not wait hours for the other workloads to be shown
     refused: Callable[[WorkloadRun], None] = lambda ended: None
+    # ask IBM for the estimate of the jobs to submit, against the quota and max_usage_seconds
+    check_usage: bool = True
 
 
 @dataclass(frozen=True)
@@ -187,12 +191,15 @@ def run(
             name = source.name if isinstance(source, Workload) else None
             ended[path] = _failed(path, exc, started, name)
     backends = _backends(list(plans.values()), stores, accounts, deadline, request.refresh)
+    preparer = Preparer()  # what the cost check transpiles, the engine submits
     try:
         for path, plan in list(plans.items()):
             try:
                 plan = choose_device(plan, journal, backends, request.refresh, request.events)
                 plans[path] = plan
                 check_against_backend(plan, journal, backends, request.refresh)
+                if request.check_usage:
+                    check_cost(plan, journal, backends, preparer, request.refresh)
             except Exception as exc:
                 ended[path] = _failed(path, exc, started, plan.workload.name)
                 del plans[path]
@@ -201,7 +208,7 @@ def run(
         if plans:
             _use_prefect()
 
-            engine = _engine(stores, backends, request, deadline, fault)
+            engine = _engine(stores, backends, request, deadline, fault, preparer)
             done = _run_flow(
                 list(plans.values()), engine, outs, started, paths, execute, stores.settings.results
             )
@@ -292,9 +299,13 @@ def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> Ser
     )
 
 
-def check(path: Path, flags: CircuitFileFlags | None = None) -> WorkloadPlan:
+def check(
+    path: Path,
+    flags: CircuitFileFlags | None = None,
+    then: Callable[[WorkloadPlan, Backends], None] | None = None,
+) -> WorkloadPlan:
     """`qprim validate`: load, complete from the block, plan and check against the backend,
-    submitting nothing."""
+    submitting nothing; `then` sees the checked plan and its backends (`--estimate`)."""
     from functools import partial
 
     from qprim.backends.aer.store import AerJobStore
@@ -308,6 +319,8 @@ def check(path: Path, flags: CircuitFileFlags | None = None) -> WorkloadPlan:
     backends = in_process_backends(aer_store, accounts)
     plan = choose_device(plan, None, backends, refresh=True)
     _check_fits(plan.workload, backends(plan.workload.backend))
+    if then is not None:
+        then(plan, backends)
     return plan
 
 
@@ -453,6 +466,7 @@ def _engine(
     request: RunRequest,
     deadline: float | None,
     fault: FaultPoint | None,
+    preparer: Preparer,
 ) -> Engine:
     from qprim.engine import Engine
     from qprim.engine.core import pause_from_environment
@@ -466,6 +480,7 @@ def _engine(
         stores.journal,
         backends,
         stores.results,
+        preparer=preparer,
         events=events,
         fault=fault or pause_from_environment(),
         deadline=deadline,

@@ -48,6 +48,7 @@ def test_batch_jobs_share_one_session_id(
         "state": "closed",
         "accepting_jobs": False,
         "backend": "fake_manila",
+        "max_ttl": 28800,  # the client sent none: IBM's default of 8 h
         "job_ids": [job.job_id() for job in jobs],
     }
 

@@ -17,6 +17,7 @@ from qprim.cli.common import Commands
 from qprim.cli.compare import compare
 from qprim.cli.devices import backends
 from qprim.cli.emulator import emulator_app
+from qprim.cli.estimate import estimate
 from qprim.cli.export import export
 from qprim.cli.jobs import cancel, fetch, jobs
 from qprim.cli.run import run, schema, validate
@@ -37,6 +38,7 @@ app.command()(validate)
 app.command()(fetch)
 app.command()(jobs)
 app.command()(backends)
+app.command()(estimate)
 app.command()(cancel)
 app.command(name="show")(show_command)
 app.command()(export)

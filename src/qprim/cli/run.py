@@ -57,6 +57,14 @@ def run(
     noise: NoiseOpt = False,
     observable: ObservableOpt = None,
     verbose: VerboseOpt = False,
+    no_usage_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-usage-check",
+            help="IBM: submit without asking for the usage estimate (no check against the "
+            "quota left or execution.max_usage_seconds).",
+        ),
+    ] = False,
 ) -> None:
     """Run workloads: submit every job (each at most once), wait for all of them together,
     save a run folder per workload, show the results.
@@ -80,7 +88,16 @@ def run(
             console.print(workload_run.error, markup=False, highlight=False, soft_wrap=True)
 
     with Progress(console) as progress:
-        request = runner.RunRequest(files, flags, out, refresh, timeout, progress, show_error)
+        request = runner.RunRequest(
+            files,
+            flags,
+            out,
+            refresh,
+            timeout,
+            progress,
+            show_error,
+            check_usage=not no_usage_check,
+        )
         runs = runner.run(request)
     for workload_run in runs:
         if workload_run.saved is None:
@@ -139,6 +156,13 @@ def validate(
     seed: SeedOpt = None,
     noise: NoiseOpt = False,
     observable: ObservableOpt = None,
+    estimate: Annotated[
+        bool,
+        typer.Option(
+            "--estimate",
+            help="IBM: also ask for each job's usage estimate (dry runs) and the quota left.",
+        ),
+    ] = False,
 ) -> None:
     """Check a workload and show what would run (PUBs, shapes, jobs, digest); submit nothing."""
     from qprim.cli.render import stderr_console, summary_table
@@ -146,17 +170,29 @@ def validate(
     from qprim.workload import summarize
 
     flags = circuit_file_flags(primitive, shots, backend, seed, noise, observable)
+    cost = None
     with stderr_console().status("checking the workload…"):
-        plan = check(file, flags)
+        if estimate:
+            from qprim.cli.estimate import estimated
+
+            plan, cost = estimated(file, flags)
+        else:
+            plan = check(file, flags)
     summary = summarize(plan.workload)
     summary["jobs"] = [
         {"part": job.number, "digest": job.digest, "pubs": job.pubs} for job in plan.jobs
     ]
     summary["execution"]["resolved_mode"] = plan.mode
+    if cost is not None:
+        summary["estimate"] = cost.as_dict()
     if json_out:
         print_json(summary)
     else:
         stderr_console().print(summary_table(summary))
+        if cost is not None:
+            from qprim.cli.estimate import cost_table
+
+            stderr_console().print(cost_table(cost))
 
 
 @handles_errors

@@ -186,10 +186,13 @@ class RuntimeEmulator:
         return self._valid_tokens is None or apikey in self._valid_tokens
 
     # ----- admin helpers (same data as the admin HTTP API) -----------------------------
-    def jobs(self, tag: str | None = None) -> list[dict[str, Any]]:
-        """Every job created, oldest first (`GET /__admin__/jobs[?tag=X]`)."""
+    def jobs(self, tag: str | None = None, dry_runs: bool = False) -> list[dict[str, Any]]:
+        """Every job created, oldest first (`GET /__admin__/jobs[?tag=X]`); the dry runs
+        (jobs on `mock_*` devices) instead, with `dry_runs`."""
         jobs = sorted(self.store.all(), key=lambda j: j.created_at)
-        return [j.to_admin() for j in jobs if tag is None or tag in j.tags]
+        return [
+            j.to_admin() for j in jobs if (tag is None or tag in j.tags) and j.dry_run == dry_runs
+        ]
 
     def sessions(self) -> list[dict[str, Any]]:
         """Every session and batch, oldest first, with its job ids (`GET /__admin__/sessions`)."""

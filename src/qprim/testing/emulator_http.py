@@ -130,6 +130,7 @@ class Router:
             ("GET", r"/__admin__/sessions", self.admin_sessions),
             ("POST", r"/__admin__/devices/(?P<name>[^/]+)", self.admin_device),
             ("POST", r"/__admin__/usage", self.admin_usage),
+            ("GET", r"/__admin__/usage", self.usage),
             ("GET", r"/__admin__/faults", self.admin_faults),
             ("POST", r"/__admin__/faults", self.admin_fault_add),
             ("DELETE", r"/__admin__/faults", self.admin_fault_clear),
@@ -337,8 +338,13 @@ class Router:
 
     # ----- admin -----------------------------------------------------------------------
     def admin_jobs(self, req: Request) -> Response:
+        """Jobs (`?tag=` each given tag), oldest first; dry runs only with `?dry_runs=true`,
+        and then only them."""
         tags = req.query.get("tag", [])
-        jobs = [j for j in self.emu.store.all() if all(t in j.tags for t in tags)]
+        dry = (req.arg("dry_runs") or "").lower() == "true"
+        jobs = [
+            j for j in self.emu.store.all() if all(t in j.tags for t in tags) and j.dry_run == dry
+        ]
         jobs.sort(key=lambda j: j.created_at)
         return json_response([j.to_admin() for j in jobs])
 

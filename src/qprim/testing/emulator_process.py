@@ -25,10 +25,16 @@ class EmulatorClient:
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")
 
-    def jobs(self, tag: str | None = None) -> list[dict[str, Any]]:
-        """Jobs created (with `tag`), oldest first: id, tags, session_id, status, ..."""
-        query = f"?tag={urllib.request.quote(tag)}" if tag else ""
-        return self._request("GET", f"/__admin__/jobs{query}")
+    def jobs(self, tag: str | None = None, dry_runs: bool = False) -> list[dict[str, Any]]:
+        """Jobs created (with `tag`), oldest first: id, tags, session_id, status, ...; the
+        dry runs (jobs on `mock_*` devices, estimated, never run) instead, with `dry_runs`."""
+        query = [f"tag={urllib.request.quote(tag)}"] if tag else []
+        query += ["dry_runs=true"] if dry_runs else []
+        return self._request("GET", "/__admin__/jobs" + (f"?{'&'.join(query)}" if query else ""))
+
+    def usage(self) -> dict[str, Any]:
+        """What the instance reports (`GET /api/v1/instances/usage`), without a client."""
+        return self._request("GET", "/__admin__/usage")
 
     def sessions(self) -> list[dict[str, Any]]:
         """Sessions and batches: id, mode (batch/dedicated), state, backend, job_ids."""

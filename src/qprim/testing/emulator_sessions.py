@@ -107,6 +107,7 @@ class RuntimeSession:
             "state": self.state(jobs),
             "accepting_jobs": self.accepting_jobs,
             "backend": self.backend,
+            "max_ttl": self.max_ttl,
             "created": self.created,
             "job_ids": [job.id for job in jobs],
         }

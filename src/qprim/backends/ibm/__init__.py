@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import SecretStr
@@ -45,6 +45,7 @@ from qprim.state import codec
 if TYPE_CHECKING:
     from qiskit.transpiler import Target
 
+    from qprim.backends.ibm.usage import Quota
     from qprim.workload.types import LeastBusy
 
 T = TypeVar("T")
@@ -256,6 +257,34 @@ class IBMBackend:
             lambda: choose(self.service, request, self.fractional_gates),
             "choosing the least busy device",
         )
+
+    def usage(self) -> Quota:
+        """The instance's quota: its limit, what was used, what is left."""
+        from qprim.backends.ibm.usage import quota
+
+        return self._call(lambda: quota(self.service), "the instance's usage")
+
+    def estimate(self, request: JobRequest, deadline: float | None = None) -> float:
+        """IBM's estimate of the quantum seconds `request` needs (a dry run, never executed)."""
+        from qprim.backends.ibm.usage import ENDED, ESTIMATE_TAG, estimate_now
+
+        deadline = self.deadline if deadline is None else deadline
+        tagged = replace(request, tags=(*request.tags, ESTIMATE_TAG))
+        job_id = self.run(tagged, dry_run=True).job_id()
+        pause = FIRST_POLL_S
+        while True:
+            seconds, status = self._call(
+                lambda: estimate_now(self.service, job_id), "the usage estimate", job_id, deadline
+            )
+            if seconds is not None:
+                return seconds
+            if status in ENDED:
+                raise QprimError(f"IBM's dry run {job_id} ended {status} without an estimate")
+            left = remaining(deadline)
+            if left is not None and left <= 0:
+                raise DeadlineError(f"IBM's dry run {job_id} gave no estimate in time")
+            time.sleep(pause if left is None else min(pause, left))
+            pause = min(pause * 1.5, MAX_POLL_S)
 
     def pending_jobs(self) -> int:
         """Jobs waiting on this device (everyone's), as IBM reports them now."""
