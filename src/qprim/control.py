@@ -16,6 +16,7 @@ from qprim.errors import InputError, JobFailedError, QprimError
 from qprim.runner import backend_of, in_process_backends
 
 if TYPE_CHECKING:
+    from qprim.backends.base import QueueInfo
     from qprim.backends.ibm import IBMAccount
     from qprim.workload.types import BackendSpec
 
@@ -36,12 +37,19 @@ class Cancellation:
 
 @dataclass(frozen=True)
 class Refreshed:
-    """A job whose recorded status the backend changed."""
+    """A job whose recorded status the backend changed, or that waits in a queue (`queue`:
+    its place and the device's pending jobs, where the backend says)."""
 
     job_id: str
     workload: str
     before: str | None
     after: str
+    backend: str = ""
+    queue: QueueInfo | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
 
 
 def cancel(job_id: str, *, block: str | None = None) -> Cancellation:
@@ -78,8 +86,8 @@ def cancel(job_id: str, *, block: str | None = None) -> Cancellation:
 
 def refresh(limit: int) -> list[Refreshed]:
     """Ask each job's backend for the status of every job of the newest `limit` not known
-    to have ended, and record it. A backend that cannot answer is reported and skipped,
-    never fatal."""
+    to have ended, and record it; for a queued job, where it stands (if the backend says).
+    A backend that cannot answer is reported and skipped, never fatal."""
     from qprim.backends.base import JobStatus
     from qprim.stores import open_stores
 
@@ -96,11 +104,21 @@ def refresh(limit: int) -> list[Refreshed]:
             key = (row.backend_kind, row.backend_name, row.block)
             if key not in specs:
                 specs[key] = backend_of(row.job_id, row, None, stores.aer, accounts)
-            status = backends(specs[key]).status(row.job_id).value
+            backend = backends(specs[key])
+            status = backend.status(row.job_id).value
+            queue = _queue(backend, row.job_id) if status == JobStatus.QUEUED.value else None
         except QprimError as exc:
             log.warning("could not refresh job %s: %s", row.job_id, exc)
             continue
         if status != row.status:
             journal.record_status(row.job_id, status)
-            changed.append(Refreshed(row.job_id, row.workload, row.status, status))
+        if status != row.status or queue is not None:
+            label = f"{row.backend_kind}:{row.backend_name}"
+            changed.append(Refreshed(row.job_id, row.workload, row.status, status, label, queue))
     return changed
+
+
+def _queue(backend: object, job_id: str) -> QueueInfo | None:
+    """Where a queued job stands, from a backend that knows (IBM; Aer runs at once)."""
+    ask = getattr(backend, "queue", None)
+    return ask(job_id) if ask is not None else None

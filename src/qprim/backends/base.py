@@ -7,7 +7,6 @@ are stored and saved).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -31,8 +30,28 @@ class JobStatus(StrEnum):
         return self in (JobStatus.DONE, JobStatus.ERROR, JobStatus.CANCELLED)
 
 
-# Called with each status a job is seen in while qprim waits for it.
-StatusCallback = Callable[[JobStatus], None]
+@dataclass(frozen=True)
+class QueueInfo:
+    """Where a queued job stands, where its service says: its place in the device's queue,
+    and how many jobs (everyone's) wait on the device."""
+
+    position: int | None = None
+    pending_jobs: int | None = None
+
+    def describe(self, device: str = "the device") -> str:
+        parts = []
+        if self.position is not None:
+            parts.append(f"position {self.position} in the queue")
+        if self.pending_jobs is not None:
+            parts.append(f"{self.pending_jobs} jobs pending on {device}")
+        return ", ".join(parts)
+
+
+class StatusCallback(Protocol):
+    """Called with each status a job is seen in while qprim waits for it (and, while it
+    is queued, where it stands, if the backend knows)."""
+
+    def __call__(self, status: JobStatus, queue: QueueInfo | None = None) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,8 @@ def jobs(
     ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """List recorded submissions: when, workload, part, job id, backend, mode, state, status."""
+    """List recorded submissions: when, workload, part, job id, backend, mode, state, status;
+    with --refresh, a queued IBM job's place in the queue and its device's pending jobs."""
     from dataclasses import asdict
 
     from rich.console import Console
@@ -64,20 +65,26 @@ def jobs(
     from qprim.stores import journal as open_journal
 
     journal = open_journal()
+    queues: dict[str, dict[str, int | None]] = {}
     if refresh:
         prepare_prefect()  # an IBM job's block is read through Prefect
         from qprim.control import refresh as refresh_statuses
 
         for change in refresh_statuses(limit):
-            stderr_console().print(
-                f"{change.job_id} ({change.workload}): {change.before or '-'} -> {change.after}",
-                markup=False,
-                highlight=False,
-            )
+            line = f"{change.job_id} ({change.workload}): "
+            line += f"{change.before or '-'} -> {change.after}" if change.changed else change.after
+            if change.queue is not None:
+                queues[change.job_id] = asdict(change.queue)
+                line += f", {change.queue.describe(change.backend)}"
+            stderr_console().print(line, markup=False, highlight=False)
     submissions = journal.recent(limit)
     console = Console()
     if json_out:
-        print_json([asdict(sub) for sub in submissions])
+        rows = [asdict(sub) for sub in submissions]
+        for row in rows:
+            if row["job_id"] in queues:
+                row["queue"] = queues[row["job_id"]]
+        print_json(rows)
     elif console.is_terminal:
         console.print(journal_table(submissions))
     else:

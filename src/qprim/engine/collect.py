@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from qprim.backends.base import JobStatus
+from qprim.backends.base import JobStatus, QueueInfo
 from qprim.errors import JobFailedError, JobNotFoundError, StateError, describe_failure
 from qprim.state.codec import sha256
 
@@ -44,12 +44,17 @@ def collect(engine: Engine, submitted: Submitted) -> Collected:
         return Collected(submitted, JobStatus.DONE.value, "cached", sha256(stored), metrics)
     backend = engine.backends(submitted.backend)
     seen: list[JobStatus] = []
+    shown: list[str] = []
 
-    def on_status(status: JobStatus) -> None:
+    def on_status(status: JobStatus, queue: QueueInfo | None = None) -> None:
+        detail = queue.describe(submitted.backend.name or "the device") if queue else ""
         if not seen or seen[-1] != status:
             seen.append(status)
             engine.journal.record_status(job_id, status.value)
-            engine.emit_for(submitted, "status", status=status.value)
+        elif not detail or shown[-1:] == [detail]:
+            return
+        shown.append(detail)
+        engine.emit_for(submitted, "status", status=status.value, detail=detail)
 
     try:
         try:

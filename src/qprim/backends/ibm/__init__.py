@@ -26,6 +26,7 @@ from qprim.backends.base import (
     JobMetrics,
     JobRequest,
     JobStatus,
+    QueueInfo,
     SessionRef,
     StatusCallback,
 )
@@ -202,7 +203,7 @@ class IBMBackend:
             JobStatus.QUEUED,
             JobStatus.RUNNING,
         ):
-            on_status(status)
+            on_status(status, self._queue(job, deadline) if status is JobStatus.QUEUED else None)
             left = remaining(deadline)
             if left is not None and left <= 0:
                 raise DeadlineError(f"job {job_id} is still {status.value}", (job_id,))
@@ -286,15 +287,29 @@ class IBMBackend:
             time.sleep(pause if left is None else min(pause, left))
             pause = min(pause * 1.5, MAX_POLL_S)
 
-    def pending_jobs(self) -> int:
-        """Jobs waiting on this device (everyone's), as IBM reports them now."""
-        return int(self._call(lambda: self.device.status().pending_jobs, "device status"))
+    def queue(self, job_id: str) -> QueueInfo | None:
+        """Where a queued job stands now (None: it is not queued, or IBM did not say)."""
+        job = self._job(job_id)
+        if STATUS[str(self._call(job.status, "job status", job_id))] is not JobStatus.QUEUED:
+            return None
+        return self._queue(job, self.deadline)
 
-    def queue_position(self, job_id: str) -> int | None:
-        """The job's place in the device's queue, where IBM reports one (its metrics)."""
-        metrics = self._call(self._job(job_id).metrics, "job metrics", job_id)
+    def _queue(self, job: Any, deadline: float | None) -> QueueInfo | None:
+        """The job's place in its device's queue (its metrics' `position_in_queue`, which
+        IBM reports where it can) and the device's pending jobs. Best effort: a queue that
+        cannot be read changes nothing about the wait."""
+        try:
+            metrics = self._call(job.metrics, "job metrics", job.job_id(), deadline)
+            pending = self._call(
+                lambda: job.backend().status().pending_jobs, "device status", None, deadline
+            )
+        except QprimError:
+            return None
         position = metrics.get("position_in_queue")
-        return int(position) if position is not None else None
+        return QueueInfo(
+            position=int(position) if position is not None else None,
+            pending_jobs=int(pending) if pending is not None else None,
+        )
 
     def open_group(self, mode: str, max_time: int | None = None) -> SessionRef:
         """A new batch or (dedicated) session on the device, open at most `max_time` s."""
