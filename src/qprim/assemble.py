@@ -186,6 +186,7 @@ def combine(datas: list[bytes], layout: Layout) -> tuple[PrimitiveResult, bytes]
 
 def _job(job: JobSpec, done: Collected) -> JobRecord:
     submitted = done.submitted
+    replaced = {"replaces": submitted.replaces} if submitted.replaces else {}
     return JobRecord(
         job_id=submitted.job_id,
         pubs=job.pubs,
@@ -204,6 +205,7 @@ def _job(job: JobSpec, done: Collected) -> JobRecord:
         digest=job.digest,
         tag=submitted.tag,
         metrics=Metrics.model_validate(done.metrics),
+        **replaced,
     )
 
 

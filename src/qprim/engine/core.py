@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from qprim.backends.base import JobStatus
-from qprim.engine import collect as collecting
+from qprim.engine import retry as retrying
 from qprim.engine import submit as submitting
 from qprim.engine.events import Event, EventKind, EventSink, ignore
 from qprim.engine.groups import Groups
@@ -33,8 +33,9 @@ if TYPE_CHECKING:
     from qprim.state.results import ResultStore
     from qprim.workload.types import BackendSpec
 
-# Called at each crash point ("claimed", "accepted", "fetched") with the JobSpec or the
-# submitted job; tests make it raise to prove nothing is lost or submitted twice.
+# Called at each crash point ("claimed", "accepted", "fetched", and "replacing": a failed
+# job's replacement claimed, not yet submitted) with the JobSpec or the submitted job;
+# tests make it raise to prove nothing is lost or submitted twice.
 FaultPoint = Callable[[str, object], None]
 SUBMIT_THREADS = 4
 POLL_S = 0.2
@@ -126,7 +127,7 @@ class Engine:
         return submitting.submit(self, job)
 
     def collect(self, submitted: Submitted) -> Collected:
-        return collecting.collect(self, submitted)
+        return retrying.collect(self, submitted)
 
     def job(self, digest: str) -> JobSpec:
         """A JobSpec of the running command by its digest (task wrappers pass digests)."""

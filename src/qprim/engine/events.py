@@ -16,6 +16,7 @@ EventKind = Literal[
     "submitted",  # a new job was accepted by the backend
     "reused",  # the journal already had this work's job
     "found",  # a job whose id was never recorded was found by its tag
+    "resubmitted",  # its job failed for a transient reason: a new job replaces it
     "duplicates",  # several jobs carried one tag: the earliest kept, later ones cancelled
     "waiting",  # for the pending-job limit, or for another process holding the work
     "status",  # the job was seen QUEUED, RUNNING, ...

@@ -50,6 +50,8 @@ class Submitted:
     mode: str = "job"
     # each part's facts after transpilation (depth, size), as recorded when submitted
     facts: tuple[dict[str, object], ...] = ()
+    # the job this one replaced because it failed for a transient reason (`retry:`)
+    replaces: str | None = None
 
 
 def submit(engine: Engine, job: JobSpec) -> Submitted:

@@ -11,7 +11,10 @@ backend.
 The rows also remember what a rerun needs without asking anyone: each job's result
 digest (to verify the stored result), its metrics, and the transpiled PUBs' sizes.
 Execution-mode groups (IBM batches and sessions) are recorded the same way, so a rerun
-after a crash attaches to the batch it had opened.
+after a crash attaches to the batch it had opened. A job resubmitted because it failed
+for a transient reason is a new attempt that names the one it replaces (`replaces`, its
+tag), claimed in one transaction only while the failed attempt is still the latest:
+however many processes retry, crash or run at once, one replacement at a time.
 
 SQLAlchemy Core over `$QPRIM_HOME/journal.sqlite` by default, or a team's PostgreSQL
 database (`QPRIM_JOURNAL_URL`); what differs between the two is in `state.database`.
@@ -38,7 +41,7 @@ from qprim.files import qprim_home
 from qprim.state import database
 from qprim.state.locks import exclusive, file_lock
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 OPEN_WAIT_S = 60  # another process making the SQLite file takes well under a second
 metadata = sa.MetaData()
 
@@ -71,6 +74,8 @@ submissions = sa.Table(
     # version 3: a submit whose answer never came (given up on): the service may still make
     # a second job for this tag, so every later run that reuses it looks the tag up
     sa.Column("uncertain", sa.Boolean, nullable=False, server_default=sa.false()),
+    # version 4: the tag of the attempt this one resubmits (its job failed transiently)
+    sa.Column("replaces", sa.Text),
     sa.UniqueConstraint("digest", "attempt"),
 )
 
@@ -110,6 +115,7 @@ _ADDED_IN = {
         "result_size",
     ),
     3: ("uncertain",),
+    4: ("replaces",),
 }
 
 
@@ -138,6 +144,7 @@ class Submission:
     result_sha256: str | None = None
     result_size: int | None = None
     uncertain: bool = False
+    replaces: str | None = None
 
     @classmethod
     def from_row(cls, row: sa.Row[Any]) -> Submission:
@@ -275,6 +282,37 @@ class Journal:
                 )
             )
             created = _latest(db, digest)
+        assert created is not None
+        return Claim(created, claimed=True)
+
+    def claim_replacement(
+        self, failed: Submission, meta: SubmissionMeta, budget: int
+    ) -> Claim | None:
+        """A new attempt that replaces `failed` (its job failed transiently), in ONE
+        transaction: the latest attempt unclaimed if another caller replaced `failed`
+        already, None if `budget` replacements in a row were spent."""
+        with self._transaction() as db:
+            database.serialize(db, f"claim:{failed.digest}")
+            latest = _latest(db, failed.digest)
+            assert latest is not None
+            if latest.id != failed.id:
+                return Claim(latest, claimed=False)
+            if _replacements(db, failed) >= budget:
+                return None
+            stamp = now()
+            db.execute(
+                submissions.insert().values(
+                    digest=failed.digest,
+                    attempt=failed.attempt + 1,
+                    tag=job_tag(failed.digest, failed.attempt + 1),
+                    state="prepared",
+                    created=stamp,
+                    updated=stamp,
+                    replaces=failed.tag,
+                    **{f.name: getattr(meta, f.name) for f in fields(meta)},
+                )
+            )
+            created = _latest(db, failed.digest)
         assert created is not None
         return Claim(created, claimed=True)
 
@@ -434,6 +472,18 @@ def _latest(db: sa.Connection, digest: str) -> Submission | None:
         .limit(1)
     ).first()
     return Submission.from_row(row) if row else None
+
+
+def _replacements(db: sa.Connection, row: Submission) -> int:
+    """How many resubmissions in a row led to `row` (its chain of `replaces`)."""
+    count = 0
+    while row.replaces is not None:
+        found = db.execute(sa.select(submissions).where(submissions.c.tag == row.replaces)).first()
+        if found is None:
+            break
+        count += 1
+        row = Submission.from_row(found)
+    return count
 
 
 def _latest_group(db: sa.Connection, key: str) -> Group | None:
