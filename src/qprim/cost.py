@@ -100,8 +100,8 @@ def check_cost(
     if quota.remaining_s is None and limit is None:
         return None
     cost = estimate_cost(plan, backends, preparer, new)
-    count = f"{len(new)} job{'s' if len(new) > 1 else ''}"
-    need = f"this workload's {count} need {cost.total_s:g} s of quantum time by IBM's estimate"
+    count = f"{len(new)} job needs" if len(new) == 1 else f"{len(new)} jobs need"
+    need = f"this workload's {count} {cost.total_s:g} s of quantum time by IBM's estimate"
     if limit is not None and cost.total_s > limit:
         raise WorkloadError(
             w.execution.usage_where or _where(w.backend.where, w.source),

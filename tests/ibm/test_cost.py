@@ -48,7 +48,7 @@ def test_more_than_the_quota_left_is_refused_unless_overridden(ibm: IBM) -> None
     done = ibm.qprim.run("run", path.name)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"error: broke.yaml:{line}: "), done.stderr
-    assert f"need {BELL_ESTIMATE:g} s" in done.stderr and "the 1 s left" in done.stderr
+    assert f"1 job needs {BELL_ESTIMATE:g} s" in done.stderr and "the 1 s left" in done.stderr
     assert ibm.jobs() == [] and ibm.qprim.submissions() == 0
     overridden = ibm.qprim.run_json("run", path, "--no-usage-check")
     assert [job["id"] for job in ibm.jobs()] == [overridden["jobs"][0]["job_id"]]
