@@ -135,3 +135,18 @@ def test_prefect_defaults_keep_telemetry_off_without_overriding_the_user(monkeyp
 
     assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
     assert os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == "DEBUG"
+
+
+def test_giving_up_on_a_dead_server_lasts_only_for_the_command() -> None:
+    """Once a command finds its server gone, its later calls do not retry (the run's end
+    does not wait a minute on a dead server); the next command of the process retries."""
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
+
+    from qprim.flows.health import api_retries_of_this_command, give_up_on_prefect_api
+
+    before = PREFECT_CLIENT_MAX_RETRIES.value()
+    assert before > 0
+    with api_retries_of_this_command():
+        give_up_on_prefect_api()
+        assert PREFECT_CLIENT_MAX_RETRIES.value() == 0
+    assert PREFECT_CLIENT_MAX_RETRIES.value() == before

@@ -494,12 +494,7 @@ def _finish(
     except OSError as exc:
         return _failed(w.source, _not_saved(exc, folder, done.record.job_ids), started, w.name)
     saved = runs.SavedRun(folder, done.result, done.record)
-    try:
-        publish(saved)
-    except Exception as exc:
-        if not is_prefect_unreachable(exc):
-            raise
-        log.warning("the run's Prefect artifacts were not created: the server stopped answering")
+    publish(saved)
     code = ExitCode.CHECKS_FAILED if done.record.failed_checks else ExitCode.OK
     return WorkloadRun(w.source, w.name, code, time.monotonic() - started, saved)
 
@@ -508,7 +503,6 @@ def _publish_unfinished(plan: WorkloadPlan, engine: Engine, why: str, running: b
     """The workload's `run-summary` artifact when it did not finish: why, and its jobs (the
     ones still `running` at the backend can be collected later)."""
     from qprim.flows.artifacts import publish_unfinished
-    from qprim.flows.health import is_prefect_unreachable
 
     jobs = _kept_jobs(plan, engine.journal)
     submitted = any(job_id is not None for _, job_id, _ in jobs)
@@ -518,12 +512,7 @@ def _publish_unfinished(plan: WorkloadPlan, engine: Engine, why: str, running: b
         if running and submitted
         else ""
     )
-    try:
-        publish_unfinished(plan.workload.name, why, jobs, hint)
-    except Exception as exc:
-        if not is_prefect_unreachable(exc):
-            raise
-        log.warning("the run's Prefect artifacts were not created: the server stopped answering")
+    publish_unfinished(plan.workload.name, why, jobs, hint)
 
 
 def _not_saved(exc: OSError, folder: Path, job_ids: list[str]) -> StateError:

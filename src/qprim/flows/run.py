@@ -33,6 +33,7 @@ from prefect.states import Cancelled, Completed, Failed, State
 from prefect.tasks import exponential_backoff
 
 from qprim.errors import ExitCode, Interrupted, TransientBackendError, still_running, worst
+from qprim.flows.health import api_retries_of_this_command
 from qprim.report.record import FlowRunRef
 
 if TYPE_CHECKING:
@@ -198,7 +199,12 @@ def fetch_flow(job_id: str, backend: str) -> Any:
 def run_command(command: RunCommand) -> list[Any]:
     """Run the command's workloads as one flow run: what `finish` returned for each, whatever
     the flow run's final state; an interruption is raised again once it is recorded."""
-    with _bound(command), tags(*command.tags), _heartbeats_as_configured():
+    with (
+        _bound(command),
+        tags(*command.tags),
+        _heartbeats_as_configured(),
+        api_retries_of_this_command(),
+    ):
         named = run_flow.with_options(name=command.name, flow_run_name=_flow_run_name(command))
         state = named([describe(plan) for plan in command.plans], return_state=True)
     return _results(state)
@@ -215,7 +221,7 @@ def _results(state: State) -> list[Any]:
 
 def fetch_command(command: FetchCommand) -> Any:
     job = command.submitted
-    with _bound(command), _heartbeats_as_configured():
+    with _bound(command), _heartbeats_as_configured(), api_retries_of_this_command():
         named = fetch_flow.with_options(flow_run_name=f"fetch-{job.job_id}")
         return named(job.job_id, f"{job.backend.kind}:{job.backend.name}")
 
