@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qprim.api import run, run_pubs
-
-__version__ = "0.1.0"
+from qprim.version import __version__
 
 if TYPE_CHECKING:
     from qprim.state.runs import SavedRun

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qprim import __version__
+from qprim.version import __version__
 
 RECORD_VERSION = 3
 
