@@ -10,10 +10,12 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from qprim.state.runs import SavedRun
+    from pathlib import Path
+
+    from qiskit.primitives import PrimitiveResult
 
 
 class ExitCode(IntEnum):
@@ -137,13 +139,27 @@ class Interrupted(WaitingError):
         super().__init__("interrupted", job_ids)
 
 
+class SavedRunLike(Protocol):
+    """A saved run as an exception carries it (`qprim.load_run` returns one): typed by its
+    shape, so that this module, which every other one imports, imports none of them."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def result(self) -> PrimitiveResult: ...
+
+    @property
+    def record(self) -> Any: ...
+
+
 class ExpectationFailed(QprimError):
     """The run succeeded but an `expect:` check failed. `run` is the saved run (results,
     record with every check's detail), for callers of the Python API."""
 
     exit_code = ExitCode.CHECKS_FAILED
 
-    def __init__(self, message: str, run: SavedRun | None = None) -> None:
+    def __init__(self, message: str, run: SavedRunLike | None = None) -> None:
         super().__init__(message)
         self.run = run
 
