@@ -45,10 +45,10 @@ def deploy(
     use_prefect()
     from dataclasses import asdict
 
-    from qprim import runner
     from qprim.cli.render import stderr_console
     from qprim.flows.deploy import deploy as make_deployment
-    from qprim.stores import settings
+    from qprim.usecases import run as runner
+    from qprim.usecases.stores import settings
 
     console = stderr_console()
     plans = [runner.check(path) for path in runner.expand(files)]  # bad input: nothing made
@@ -92,7 +92,7 @@ def migrate(
     the results and Aer jobs it names into the shared store if there is one."""
     from qprim.cli.render import stderr_console
     from qprim.state.database import masked
-    from qprim.stores import copy_local_state
+    from qprim.usecases.stores import copy_local_state
 
     report = copy_local_state(to)
     if json_out:

@@ -27,7 +27,7 @@ from qprim.errors import ExitCode, InputError, QprimError
 
 if TYPE_CHECKING:
     from qprim.plan.jobs import WorkloadPlan
-    from qprim.runner import WorkloadRun
+    from qprim.usecases.run import WorkloadRun
 
 DEPLOYED_RUNS = "deployed-runs"
 
@@ -92,9 +92,9 @@ def run_deployed(workloads: list[dict[str, Any]], team: str | None) -> list[dict
     flow run. Fails the flow run if any workload did not succeed."""
     from prefect.runtime import flow_run
 
-    from qprim import runner
     from qprim.files import qprim_home
     from qprim.flows.run import run_in_this_flow
+    from qprim.usecases import run as runner
 
     out = qprim_home() / DEPLOYED_RUNS / str(flow_run.name)
     with tempfile.TemporaryDirectory(prefix="qprim-deployed-") as tmp:

@@ -32,7 +32,7 @@ from qprim.flows.run import FETCH_RETRY_OPTIONS
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
 
-    from qprim.handles import JobHandle
+    from qprim.usecases.handles import JobHandle
     from qprim.workload.python import PubSettings
 
 
@@ -57,7 +57,7 @@ def submit_pubs(
     `qprim.errors.InputError` before anything is submitted; `refresh` submits anew;
     `timeout` (seconds) bounds waiting for another process or the service.
     """
-    from qprim.handles import submit
+    from qprim.usecases.handles import submit
     from qprim.workload.python import workload_from_pubs
 
     return submit(workload_from_pubs(pubs, **settings), refresh=refresh, timeout=timeout)
@@ -73,6 +73,6 @@ def fetch_result(handle: JobHandle, *, timeout: float | None = None) -> Primitiv
     """Wait for the handle's jobs and return their `PrimitiveResult` (every PUB in order),
     from qprim's result store when it holds them. A failed or cancelled job raises
     `qprim.errors.JobFailedError`; `timeout` raises `DeadlineError` (the jobs go on)."""
-    from qprim.handles import collect
+    from qprim.usecases.handles import collect
 
     return collect(handle, timeout=timeout)

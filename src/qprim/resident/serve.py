@@ -40,7 +40,7 @@ from qprim.resident.protocol import STALE_EXIT, connect_unix, log_line, rss_byte
 # applies QISKIT_IBM_RUNTIME_LOG_LEVEL when imported, hence IMPORT_TIME_ENV).
 PRELOADED = (
     "qprim.cli.app",
-    "qprim.runner",
+    "qprim.usecases.run",
     "qprim.flows.run",
     "qprim.flows.blocks",
     "qprim.backends.aer",

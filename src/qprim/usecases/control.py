@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qprim.errors import InputError, JobFailedError, QprimError
-from qprim.runner import backend_of, in_process_backends
+from qprim.usecases.run import backend_of, in_process_backends
 
 if TYPE_CHECKING:
     from qprim.backends.ibm import IBMAccount
@@ -50,7 +50,7 @@ def cancel(job_id: str, *, block: str | None = None) -> Cancellation:
     A job that already ended is left as it is (and its status recorded). Aer cancels only
     jobs no worker has started: a running Aer job is refused, as InputError."""
     from qprim.backends.base import JobStatus
-    from qprim.stores import open_stores
+    from qprim.usecases.stores import open_stores
 
     stores = open_stores()
     journal = stores.journal
@@ -81,7 +81,7 @@ def refresh(limit: int) -> list[Refreshed]:
     to have ended, and record it. A backend that cannot answer is reported and skipped,
     never fatal."""
     from qprim.backends.base import JobStatus
-    from qprim.stores import open_stores
+    from qprim.usecases.stores import open_stores
 
     stores = open_stores()
     journal = stores.journal

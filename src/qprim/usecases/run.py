@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from qprim.plan.jobs import WorkloadPlan
     from qprim.report.record import FlowRunRef
     from qprim.state.journal import Journal, Submission
-    from qprim.stores import Stores
+    from qprim.usecases.stores import Stores
     from qprim.workload.types import BackendSpec, Workload
 
     # how a command's flow run is made: a new one (the CLI), or the one already running
@@ -164,7 +164,7 @@ def run(
 ) -> list[WorkloadRun]:
     """Run every workload of `request`; one result per input, in input order. `team` names
     the team block that says where the state is (else this machine's settings)."""
-    from qprim.stores import open_stores, settings
+    from qprim.usecases.stores import open_stores, settings
 
     started = time.monotonic()
     deadline = deadline_after(request.timeout)
@@ -475,9 +475,9 @@ def _finish(
     started: float,
 ) -> WorkloadRun:
     """Assemble, check and save one workload's run, and show it in the Prefect UI."""
-    from qprim.assemble import assemble
     from qprim.flows.artifacts import publish
     from qprim.flows.health import is_prefect_unreachable
+    from qprim.usecases.assemble import assemble
 
     w = plan.workload
     try:
@@ -569,7 +569,7 @@ def fetch(
 ) -> runs.SavedRun:
     """Fetch a job by id, in any process: the journal says where it ran (or `block` does)."""
     from qprim.engine import Engine, Submitted
-    from qprim.stores import open_stores
+    from qprim.usecases.stores import open_stores
 
     folder = out or runs.RUNS_DIR / f"fetch-{job_id}"
     runs.check_destination(folder)
@@ -602,8 +602,8 @@ def fetch(
     )
 
     def finish(collected: Collected, flow_run: FlowRunRef) -> runs.SavedRun:
-        from qprim.assemble import fetched_record
         from qprim.flows.artifacts import publish
+        from qprim.usecases.assemble import fetched_record
 
         data = engine.payload(spec.kind, job_id)
         record, result = fetched_record(collected, row, data, flow_run)

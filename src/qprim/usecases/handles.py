@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qprim.assemble import Layout, combine, raise_worst
-from qprim.runner import (
+from qprim.usecases.assemble import Layout, combine, raise_worst
+from qprim.usecases.run import (
     check_against_backend,
     deadline_after,
     in_process_backends,
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from qprim.backends.ibm import IBMAccount
     from qprim.engine import Collected, Engine, Submitted
     from qprim.plan.jobs import JobSpec
-    from qprim.stores import Stores
+    from qprim.usecases.stores import Stores
     from qprim.workload.types import BackendSpec, Workload
 
 
@@ -57,7 +57,7 @@ class JobHandle:
 
 def submit(workload: Workload, *, refresh: bool = False, timeout: float | None = None) -> JobHandle:
     """Make (or find, if this work ran before) every job of `workload`; wait for none."""
-    from qprim.stores import open_stores
+    from qprim.usecases.stores import open_stores
 
     accounts: dict[str | None, IBMAccount] = {}
     plan = plan_for(workload, accounts)
@@ -83,10 +83,10 @@ def collect(handle: JobHandle, *, timeout: float | None = None) -> PrimitiveResu
     stored the moment it arrives."""
     accounts: dict[str | None, IBMAccount] = {}
     if handle.backend.block is not None and handle.backend.kind == "ibm":
-        from qprim.runner import from_block
+        from qprim.usecases.run import from_block
 
         from_block(handle.backend, accounts)
-    from qprim.stores import open_stores
+    from qprim.usecases.stores import open_stores
 
     stores = open_stores()
     deadline = deadline_after(timeout)
