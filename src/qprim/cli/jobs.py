@@ -33,11 +33,11 @@ def fetch(
     prepare_prefect(verbose)
     from qprim.cli.progress import Progress
     from qprim.cli.render import show_run, stderr_console
-    from qprim.usecases import run as runner
+    from qprim.usecases.fetch import fetch
 
     console = stderr_console()
     with Progress(console) as progress:
-        saved = runner.fetch(job_id, out=out, timeout=timeout, block=block, events=progress)
+        saved = fetch(job_id, out=out, timeout=timeout, block=block, events=progress)
     show_run(console, saved.record, saved.result, run_dir=str(saved.path))
     console.print(f"saved to [bold]{saved.path}[/]")
     if json_out:

@@ -142,7 +142,7 @@ def validate(
 ) -> None:
     """Check a workload and show what would run (PUBs, shapes, jobs, digest); submit nothing."""
     from qprim.cli.render import stderr_console, summary_table
-    from qprim.usecases.run import check
+    from qprim.usecases.validate import check
     from qprim.workload import summarize
 
     flags = circuit_file_flags(primitive, shots, backend, seed, noise, observable)

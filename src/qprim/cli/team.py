@@ -47,11 +47,12 @@ def deploy(
 
     from qprim.cli.render import stderr_console
     from qprim.flows.deploy import deploy as make_deployment
-    from qprim.usecases import run as runner
+    from qprim.usecases.run import expand
     from qprim.usecases.stores import settings
+    from qprim.usecases.validate import check
 
     console = stderr_console()
-    plans = [runner.check(path) for path in runner.expand(files)]  # bad input: nothing made
+    plans = [check(path) for path in expand(files)]  # bad input: nothing made
     deployed = make_deployment(plans, pool=pool, name=name, cron=cron, team=team)
     if json_out:
         print_json(asdict(deployed))

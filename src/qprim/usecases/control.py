@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qprim.errors import InputError, JobFailedError, QprimError
-from qprim.usecases.run import backend_of, in_process_backends
+from qprim.usecases.backends import backend_of, in_process_backends
 
 if TYPE_CHECKING:
     from qprim.backends.ibm import IBMAccount

@@ -15,12 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qprim.usecases.assemble import Layout, combine, raise_worst
-from qprim.usecases.run import (
-    check_against_backend,
-    deadline_after,
-    in_process_backends,
-    plan_for,
-)
+from qprim.usecases.backends import deadline_after, in_process_backends
+from qprim.usecases.prepare import check_against_backend, plan_for
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
@@ -83,7 +79,7 @@ def collect(handle: JobHandle, *, timeout: float | None = None) -> PrimitiveResu
     stored the moment it arrives."""
     accounts: dict[str | None, IBMAccount] = {}
     if handle.backend.block is not None and handle.backend.kind == "ibm":
-        from qprim.usecases.run import from_block
+        from qprim.usecases.prepare import from_block
 
         from_block(handle.backend, accounts)
     from qprim.usecases.stores import open_stores
