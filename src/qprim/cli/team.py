@@ -93,7 +93,7 @@ def migrate(
     the results and Aer jobs it names into the shared store if there is one."""
     from qprim.cli.render import stderr_console
     from qprim.state.database import masked
-    from qprim.usecases.stores import copy_local_state
+    from qprim.usecases.migrate import copy_local_state
 
     report = copy_local_state(to)
     if json_out:
