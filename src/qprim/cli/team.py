@@ -46,14 +46,12 @@ def deploy(
     from dataclasses import asdict
 
     from qprim.cli.render import stderr_console
-    from qprim.flows.deploy import deploy as make_deployment
-    from qprim.usecases.run import expand
+    from qprim.deployment import run_flow
+    from qprim.usecases.deploy import deploy as make_deployment
     from qprim.usecases.stores import settings
-    from qprim.usecases.validate import check
 
     console = stderr_console()
-    plans = [check(path) for path in expand(files)]  # bad input: nothing made
-    deployed = make_deployment(plans, pool=pool, name=name, cron=cron, team=team)
+    deployed = make_deployment(run_flow, files, pool=pool, name=name, cron=cron, team=team)
     if json_out:
         print_json(asdict(deployed))
         return
