@@ -2,7 +2,7 @@
 
 The Python API (docs/python-api.md, "Python API"): `run` a workload file or a loaded `Workload`,
 `run_pubs` for PUBs built in Python, `load_run` a saved run folder; Prefect tasks for
-flows of your own are in `qprim.flows.tasks`. Failures are typed (`qprim.errors`).
+flows of your own are in `qprim.tasks`. Failures are typed (`qprim.errors`).
 
 Kept import-light on purpose: `qprim --help` must not import prefect or qiskit, so
 these functions import what they need when called.

@@ -116,7 +116,7 @@ def submit_task(job: JobRef) -> Submitted:
     return engine.submit(engine.job(job.digest))
 
 
-# How every fetch task (qprim's own, and `qprim.flows.tasks.fetch_result`) is retried.
+# How every fetch task XX is retried.
 FETCH_RETRY_OPTIONS: dict[str, Any] = {
     "retries": FETCH_RETRIES,
     "retry_delay_seconds": exponential_backoff(backoff_factor=2),

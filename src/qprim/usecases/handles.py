@@ -1,5 +1,5 @@
 """Submit now, collect later: the use cases behind the public Prefect tasks
-(`qprim.flows.tasks.submit_pubs` and `fetch_result`), for people who wire qprim's
+(`qprim.tasks.submit_pubs` and `fetch_result`), for people who wire qprim's
 guarantees into flows of their own.
 
 `submit` makes (or finds) each job of a workload exactly as `qprim run` does (the
