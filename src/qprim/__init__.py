@@ -16,12 +16,12 @@ from qprim.api import run, run_pubs
 from qprim.version import __version__
 
 if TYPE_CHECKING:
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
 
 
 def load_run(path: Any) -> SavedRun:
     """Load a saved run folder: its `PrimitiveResult` and its `run.json` manifest."""
-    from qprim.state.runs import load_run as _load_run
+    from qprim.report.runs import load_run as _load_run
 
     return _load_run(path)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
 if TYPE_CHECKING:
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
     from qprim.usecases.run import WorkloadRun
     from qprim.workload.python import PubSettings
     from qprim.workload.types import Workload

@@ -13,7 +13,7 @@ from qprim.report.facts import metrics_rows
 from qprim.report.markdown import markdown_summary, unfinished_summary
 
 if TYPE_CHECKING:
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
 
 
 def artifact_key(kind: str, workload: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qprim.engine.events import EventSink, ignore
-from qprim.state import runs
+from qprim.report import runs
 from qprim.usecases.backends import backend_of, deadline_after, in_process_backends
 from qprim.usecases.prepare import use_prefect
 

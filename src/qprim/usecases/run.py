@@ -29,7 +29,7 @@ from qprim.errors import (
     describe_failure,
     still_running,
 )
-from qprim.state import runs
+from qprim.report import runs
 from qprim.usecases.backends import aer_runner, deadline_after, open_backends
 from qprim.usecases.prepare import check_against_backend, plan_for, use_prefect
 from qprim.workload import CircuitFileFlags
