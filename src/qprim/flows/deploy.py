@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
     from qprim.plan.jobs import WorkloadPlan
 
+    # a `qprim-run` flow a deployment can run (`qprim.deployment.run_flow`)
+    RunFlow = Flow[..., Any]
+
 
 @dataclass(frozen=True)
 class Deployed:
@@ -79,7 +82,7 @@ def unpack(workload: dict[str, Any], folder: Path) -> Path:
 
 
 def deploy(
-    flow: Flow[..., Any],
+    flow: RunFlow,
     plans: list[WorkloadPlan],
     *,
     pool: str,

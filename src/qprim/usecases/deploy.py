@@ -8,19 +8,17 @@ that the deployment's entrypoint names the module a worker loads.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qprim.usecases.run import expand
 from qprim.usecases.validate import check
 
 if TYPE_CHECKING:
-    from prefect import Flow
-
-    from qprim.flows.deploy import Deployed
+    from qprim.flows.deploy import Deployed, RunFlow
 
 
 def deploy(
-    flow: Flow[..., Any],
+    flow: RunFlow,
     files: list[Path],
     *,
     pool: str,
