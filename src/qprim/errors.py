@@ -7,6 +7,7 @@ their code, so nothing else in qprim maps failures to numbers.
 
 from __future__ import annotations
 
+import difflib
 import errno
 from dataclasses import dataclass
 from enum import IntEnum
@@ -196,6 +197,12 @@ _DISK_TROUBLE = {
     errno.EACCES: "permission denied",
     errno.EPERM: "permission denied",
 }
+
+
+def suggest(word: str, choices: list[str]) -> str:
+    """`; did you mean 'x'?` for close names, else empty."""
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def exit_code_of(exc: BaseException) -> ExitCode:

@@ -8,6 +8,7 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from qprim.backends.kinds import backend_kind
 from qprim.errors import InputError
 from qprim.usecases.prepare import from_block
 
@@ -89,7 +90,7 @@ def backend_of(
             name=row.backend_name,
             block=row.block,
         )
-        if row.backend_kind == "ibm":
+        if not backend_kind(row.backend_kind).local:
             return from_block(spec, accounts) if spec.block else spec
         job = aer_store.get(job_id)
         return replace(spec, noise=job.header["noise"]) if job is not None else spec

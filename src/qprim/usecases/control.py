@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from qprim.backends.kinds import backend_kind
 from qprim.errors import InputError, JobFailedError, QprimError
 from qprim.usecases.backends import backend_of, in_process_backends
 
@@ -68,7 +69,7 @@ def cancel(job_id: str, *, block: str | None = None) -> Cancellation:
         backend.cancel(job_id)
     after = backend.status(job_id)
     journal.record_status(job_id, after.value)
-    if after == JobStatus.RUNNING and spec.kind == "aer":
+    if after == JobStatus.RUNNING and not backend_kind(spec.kind).cancels_running:
         raise InputError(
             f"Aer job {job_id} is already running and cannot be cancelled (Aer cancels only "
             "queued jobs); it finishes on its own"

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from qprim.backends.kinds import backend_kind
 from qprim.usecases.assemble import Layout, combine, raise_worst
 from qprim.usecases.backends import deadline_after, in_process_backends
 from qprim.usecases.prepare import check_against_backend, plan_for
@@ -78,7 +79,7 @@ def collect(handle: JobHandle, *, timeout: float | None = None) -> PrimitiveResu
     result from the result store when it is there (no backend call), else fetched and
     stored the moment it arrives."""
     accounts: dict[str | None, IBMAccount] = {}
-    if handle.backend.block is not None and handle.backend.kind == "ibm":
+    if handle.backend.block is not None and backend_kind(handle.backend.kind).accounts:
         from qprim.usecases.prepare import from_block
 
         from_block(handle.backend, accounts)

@@ -3,6 +3,7 @@ it is reused, never submitted again."""
 
 from __future__ import annotations
 
+from qprim.backends.kinds import backend_kind
 from qprim.files import qprim_home
 from qprim.usecases.stores import JOURNAL_URL_ENV, TEAM_ENV, settings, storage
 
@@ -53,4 +54,4 @@ def _object_keys(kind: str, job_id: str) -> list[str]:
     from qprim.state.results import ResultStore
 
     keys = ResultStore.keys(kind, job_id)
-    return [*AerJobStore.keys(job_id), *keys] if kind == "aer" else keys
+    return [*AerJobStore.keys(job_id), *keys] if backend_kind(kind).local else keys

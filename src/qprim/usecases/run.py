@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qprim.backends.kinds import backend_kind
 from qprim.engine.events import EventSink, ignore
 from qprim.errors import (
     EXIT_CODES,
@@ -282,7 +283,7 @@ def _backends(
     unfinished = [
         job
         for plan in plans
-        if plan.workload.backend.kind == "aer"
+        if backend_kind(plan.workload.backend.kind).local
         for job in plan.jobs
         if refresh or not _has_result(stores.journal.latest(job.digest))
     ]
