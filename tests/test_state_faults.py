@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from qprim import load_run
-from qprim.testing.prefect_server import free_port
+from tests.prefect_server import free_port
 from tests.support import EXAMPLES, Qprim
 
 BELL = EXAMPLES / "bell.yaml"

@@ -22,8 +22,8 @@ import pytest
 
 from qprim import load_run
 from qprim.testing.emulator_process import EmulatorClient
-from qprim.testing.postgres import PostgresServer, postgres_server
 from tests.ibm.support import IBM, TOKEN, create_block
+from tests.postgres import PostgresServer, postgres_server
 from tests.support import EXAMPLES, Qprim, base_env
 from tests.team.conftest import PG_BIN
 from tests.team.support import (
