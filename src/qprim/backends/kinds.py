@@ -36,6 +36,8 @@ def _any_device(name: str, noise: bool) -> DeviceProblem | None:
 
 @dataclass(frozen=True)
 class Kind:
+    """What qprim needs to know of one backend kind, wherever the kind matters."""
+
     name: str
     build: Callable[[BackendChoice, Backends], Backend]
     # what it rejects in a workload's `options:`, before anything is submitted

@@ -32,6 +32,8 @@ def no_fault(point: str, subject: object) -> None:
 
 
 class Context:
+    """One command's shared state; the results fetched so far are kept by job id."""
+
     def __init__(
         self,
         journal: Journal,

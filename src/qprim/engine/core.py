@@ -79,6 +79,8 @@ class Outcome:
 
 
 class Engine(Context):
+    """The steps' context, and the loop that submits every job and then waits for all."""
+
     _jobs: dict[str, JobSpec]  # the running command's, by digest: set by `run`
 
     # ----- the two steps (what the Prefect tasks wrap) ---------------------------------
