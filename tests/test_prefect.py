@@ -150,3 +150,20 @@ def test_giving_up_on_a_dead_server_lasts_only_for_the_command() -> None:
         give_up_on_prefect_api()
         assert PREFECT_CLIENT_MAX_RETRIES.value() == 0
     assert PREFECT_CLIENT_MAX_RETRIES.value() == before
+
+
+def test_a_deployments_entrypoint_is_the_deployed_flow() -> None:
+    """A worker loads `qprim.deployment.run_flow` by its module path: the `qprim-run` flow
+    whose body runs the packed workloads. The command line's own `qprim-run` flow runs only
+    a command bound to it: a deployment made by an earlier build (which named that one)
+    fails saying what to do, instead of running nothing."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    from qprim import deployment
+    from qprim.errors import InputError
+    from qprim.flows.run import run_flow
+
+    loaded = load_flow_from_entrypoint("qprim.deployment.run_flow")
+    assert loaded is deployment.run_flow and loaded.name == run_flow.name == "qprim-run"
+    with pytest.raises(InputError, match="run `qprim deploy` again"):
+        run_flow.fn([], None)

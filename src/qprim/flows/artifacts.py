@@ -17,7 +17,7 @@ from qprim.report.facts import metrics_rows
 from qprim.report.markdown import markdown_summary, unfinished_summary
 
 if TYPE_CHECKING:
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
 
 
 log = logging.getLogger("qprim")

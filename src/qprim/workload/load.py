@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 from qiskit import QuantumCircuit
 
+from qprim.backends.kinds import backend_kind
 from qprim.errors import InputError
 from qprim.workload.backend import build_backend, build_transpile
 from qprim.workload.circuits import (
@@ -153,7 +154,7 @@ def _check_header(doc: SourceDoc) -> None:
 
 
 def _build_execution(model: ExecutionModel, kind: str, doc: SourceDoc) -> ExecutionSpec:
-    if model.mode in ("batch", "session") and kind != "ibm":
+    if model.mode in ("batch", "session") and model.mode not in backend_kind(kind).modes:
         raise doc.error(
             ("execution", "mode"),
             f"mode {model.mode} is an IBM Quantum execution mode; on {kind} use "
@@ -168,15 +169,11 @@ def _build_execution(model: ExecutionModel, kind: str, doc: SourceDoc) -> Execut
 
 
 def _check_options(primitive: str, kind: str, options: dict[str, Any], doc: SourceDoc) -> None:
-    """`options:` as the workload's backend takes them: each backend says what it accepts
-    (imported here, so an Aer workload never imports the IBM client)."""
+    """`options:` as the workload's backend takes them: each backend kind says what it
+    accepts (an Aer workload never imports the IBM client)."""
     if not options:
         return
-    if kind == "ibm":
-        from qprim.backends.ibm.options import option_problem
-    else:
-        from qprim.backends.aer.options import option_problem
-    problem = option_problem(primitive, options)
+    problem = backend_kind(kind).option_problem(primitive, options)
     if problem is not None:
         path = ("options", *problem.path)
         raise doc.error(path, f"{label(path)}: {problem.message}")
