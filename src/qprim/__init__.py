@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from qprim.api import run, run_pubs
 
 # The one version source: pyproject.toml reads this literal at build time.
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 if TYPE_CHECKING:
     from qprim.state.runs import SavedRun
