@@ -37,7 +37,7 @@ BOUNDS = {
     "maxLength": "at most {} characters",
     "pattern": "matching `{}`",
 }
-WORDS = {"string": "text", "boolean": "true or false", "null": "null"}
+WORDS = {"string": "text", "boolean": "true or false"}
 
 
 def command_reference() -> str:
