@@ -29,7 +29,9 @@ from rich.table import Table
 
 from qprim.testing import DEFAULT_CRN
 from qprim.testing.emulator_process import emulator_process
-from qprim.testing.prefect_server import local_prefect_server, server_env
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test suite's servers
+from tests.prefect_server import local_prefect_server, server_env
 
 QPRIM = [sys.executable, "-m", "qprim"]
 BELL = """\

@@ -41,9 +41,10 @@ from typing import NamedTuple
 from rich.console import Console
 from rich.table import Table
 
-from qprim.testing.prefect_server import server_env
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the test suite's servers
+from tests.prefect_server import server_env  # noqa: E402
+
 EXAMPLES = REPO / "examples" / "workloads"
 BELL = EXAMPLES / "bell.yaml"
 SCRIPT = Path(sys.executable).with_name("qprim")  # the entry point a user types

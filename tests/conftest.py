@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from qprim.testing.emulator_process import EmulatorClient, emulator_process
-from qprim.testing.prefect_server import local_prefect_server
+from tests.prefect_server import local_prefect_server
 from tests.support import (
     RESIDENT,
     Qprim,

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from qprim.flows.server import command_line
-from qprim.testing.prefect_server import server_env
+from tests.prefect_server import server_env
 
 if TYPE_CHECKING:
     from qprim.workload.types import Workload

@@ -1,22 +1,29 @@
 """The docs say what is so: every link resolves, no page cites a file the project does not
-have, and the workload format page's own example is a workload qprim accepts."""
+have, the pages made from the code are current, and the workload format page's own
+example is a workload qprim accepts."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 from qiskit import QuantumCircuit, qpy
+from scripts import gen_docs
 from typer.testing import CliRunner
 
 from qprim.cli import app
 from tests.support import REPO
 
-PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+SITE_PAGES = sorted((REPO / "docs").glob("*.md"))
+PAGES = [REPO / "README.md", *SITE_PAGES]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 CITED_FILE = re.compile(r"`([\w./-]+\.md)`")
+# a path of the repository in a page's text: `examples/ci/gitlab-ci.yml`, `src/qprim/...`
+CITED_PATH = re.compile(r"`((?:bench|docs|examples|scripts|src|tests)/[\w./-]*)`")
 
 
 def slug(heading: str) -> str:
@@ -46,6 +53,47 @@ def test_no_page_cites_a_page_the_project_does_not_have(page: Path) -> None:
     known = {p.name for p in PAGES} | {"CHANGELOG.md"}
     for cited in CITED_FILE.findall(page.read_text()):
         assert Path(cited).name in known, f"{page.name} cites {cited}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_every_repository_path_a_page_names_exists(page: Path) -> None:
+    for cited in CITED_PATH.findall(page.read_text()):
+        assert (REPO / cited).exists(), f"{page.name} names {cited}"
+
+
+def test_every_page_is_in_the_sites_navigation() -> None:
+    """mkdocs only warns about a page left out of `nav:`; a reader would never find it."""
+
+    def pages(nav: list[Any]) -> list[str]:
+        found = []
+        for entry in nav:
+            for value in entry.values() if isinstance(entry, dict) else [entry]:
+                found += pages(value) if isinstance(value, list) else [value]
+        return found
+
+    listed = pages(yaml.safe_load((REPO / "mkdocs.yml").read_text())["nav"])
+    assert sorted(listed) == [p.name for p in SITE_PAGES]
+
+
+def test_the_readme_is_a_front_page_not_the_manual() -> None:
+    lines = (REPO / "README.md").read_text().count("\n")
+    assert lines <= 200, f"README.md has {lines} lines: move a section to a page under docs/"
+
+
+def test_the_readmes_first_run_is_the_getting_started_pages() -> None:
+    """The README shows the first run of Getting started: one text, in two places."""
+    first_run = re.compile(r"## A first run\n\n(.*?)\n## ", re.S)
+    readme = first_run.search((REPO / "README.md").read_text())
+    page = first_run.search((REPO / "docs" / "getting-started.md").read_text())
+    assert readme and page and readme.group(1) == page.group(1)
+
+
+def test_the_pages_made_from_the_code_are_current() -> None:
+    """The command reference, the workload schema and its reference, as the code has them."""
+    for path, text in gen_docs.pages().items():
+        assert path.read_text() == text, (
+            f"{path.relative_to(REPO)} is not current: run `{gen_docs.COMMAND}` and commit it"
+        )
 
 
 def test_the_formats_own_example_is_a_workload_qprim_accepts(

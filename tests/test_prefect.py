@@ -135,3 +135,35 @@ def test_prefect_defaults_keep_telemetry_off_without_overriding_the_user(monkeyp
 
     assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
     assert os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] == "DEBUG"
+
+
+def test_giving_up_on_a_dead_server_lasts_only_for_the_command() -> None:
+    """Once a command finds its server gone, its later calls do not retry (the run's end
+    does not wait a minute on a dead server); the next command of the process retries."""
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
+
+    from qprim.flows.health import api_retries_of_this_command, give_up_on_prefect_api
+
+    before = PREFECT_CLIENT_MAX_RETRIES.value()
+    assert before > 0
+    with api_retries_of_this_command():
+        give_up_on_prefect_api()
+        assert PREFECT_CLIENT_MAX_RETRIES.value() == 0
+    assert PREFECT_CLIENT_MAX_RETRIES.value() == before
+
+
+def test_a_deployments_entrypoint_is_the_deployed_flow() -> None:
+    """A worker loads `qprim.deployment.run_flow` by its module path: the `qprim-run` flow
+    whose body runs the packed workloads. The command line's own `qprim-run` flow runs only
+    a command bound to it: a deployment made by an earlier build (which named that one)
+    fails saying what to do, instead of running nothing."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    from qprim import deployment
+    from qprim.errors import InputError
+    from qprim.flows.run import run_flow
+
+    loaded = load_flow_from_entrypoint("qprim.deployment.run_flow")
+    assert loaded is deployment.run_flow and loaded.name == run_flow.name == "qprim-run"
+    with pytest.raises(InputError, match="run `qprim deploy` again"):
+        run_flow.fn([], None)

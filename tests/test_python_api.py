@@ -215,7 +215,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
-from qprim.flows.tasks import fetch_result, submit_pubs
+from qprim.tasks import fetch_result, submit_pubs
 
 @flow
 def my_experiment(points: int):

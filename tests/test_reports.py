@@ -19,7 +19,7 @@ from qprim.errors import InputError
 from qprim.report.junit import JunitRun, write_junit
 from qprim.report.markdown import markdown_summary
 from qprim.report.record import RunRecord
-from qprim.state.runs import load_run
+from qprim.report.runs import load_run
 from tests.support import EXAMPLES, REPO, Qprim, qprim_under
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from qprim.resident.protocol import resident_status
+from qprim.flows.resident import resident_status
 from tests.support import EXAMPLES, Qprim, resident_process, wait_for
 
 BELL = EXAMPLES / "bell.yaml"

@@ -22,7 +22,7 @@ import pytest
 import qprim
 from qprim.errors import InputError
 from qprim.report.markdown import markdown_summary
-from qprim.state.runs import SavedRun
+from qprim.report.runs import SavedRun
 from qprim.workload import load_workload
 from qprim.workload.summary import observable_label
 from tests.support import EXAMPLES, Qprim, qprim_under

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from qprim import load_run
-from qprim.testing.prefect_server import free_port
+from tests.prefect_server import free_port
 from tests.support import EXAMPLES, Qprim
 
 BELL = EXAMPLES / "bell.yaml"
@@ -73,8 +73,8 @@ def test_a_rerun_into_the_same_out_replaces_the_earlier_run_whole(
 KILL_AT_WRITE = """
 import os, signal, sys
 from pathlib import Path
-import qprim.state.runs as runs
-from qprim.state.runs import load_run
+import qprim.report.runs as runs
+from qprim.report.runs import load_run
 template = load_run(sys.argv[3])
 new_record = template.record.model_copy(update={"saved": "the-new-run"})
 count, target = [0], int(sys.argv[2])

@@ -2,7 +2,7 @@
 
 The Python API (docs/python-api.md, "Python API"): `run` a workload file or a loaded `Workload`,
 `run_pubs` for PUBs built in Python, `load_run` a saved run folder; Prefect tasks for
-flows of your own are in `qprim.flows.tasks`. Failures are typed (`qprim.errors`).
+flows of your own are in `qprim.tasks`. Failures are typed (`qprim.errors`).
 
 Kept import-light on purpose: `qprim --help` must not import prefect or qiskit, so
 these functions import what they need when called.
@@ -13,16 +13,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qprim.api import run, run_pubs
-
-__version__ = "0.1.0"
+from qprim.version import __version__
 
 if TYPE_CHECKING:
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
 
 
 def load_run(path: Any) -> SavedRun:
     """Load a saved run folder: its `PrimitiveResult` and its `run.json` manifest."""
-    from qprim.state.runs import load_run as _load_run
+    from qprim.report.runs import load_run as _load_run
 
     return _load_run(path)
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
 if TYPE_CHECKING:
-    from qprim.runner import WorkloadRun
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
+    from qprim.usecases.run import WorkloadRun
     from qprim.workload.python import PubSettings
     from qprim.workload.types import Workload
 
@@ -37,7 +37,7 @@ def run(
     submit anew even if the same work ran before; `timeout`: give up waiting after this
     many seconds (`DeadlineError`; the jobs go on, a later call collects them)."""
     from qprim.errors import InputError
-    from qprim.runner import expand
+    from qprim.usecases.run import expand
     from qprim.workload.types import Workload
 
     if isinstance(workload, Workload):
@@ -86,7 +86,7 @@ def _one(
     timeout: float | None,
 ) -> SavedRun:
     _configure_prefect()
-    from qprim import runner
+    from qprim.usecases import run as runner
 
     request = runner.RunRequest(
         [source], out=None if out is None else Path(out), refresh=refresh, timeout=timeout

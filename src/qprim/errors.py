@@ -7,13 +7,16 @@ their code, so nothing else in qprim maps failures to numbers.
 
 from __future__ import annotations
 
+import difflib
 import errno
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from qprim.state.runs import SavedRun
+    from pathlib import Path
+
+    from qiskit.primitives import PrimitiveResult
 
 
 class ExitCode(IntEnum):
@@ -146,13 +149,27 @@ class Interrupted(WaitingError):
         super().__init__("interrupted", job_ids)
 
 
+class SavedRunLike(Protocol):
+    """A saved run as an exception carries it (`qprim.load_run` returns one): typed by its
+    shape, so that this module, which every other one imports, imports none of them."""
+
+    @property
+    def path(self) -> Path: ...
+
+    @property
+    def result(self) -> PrimitiveResult: ...
+
+    @property
+    def record(self) -> Any: ...
+
+
 class ExpectationFailed(QprimError):
     """The run succeeded but an `expect:` check failed. `run` is the saved run (results,
     record with every check's detail), for callers of the Python API."""
 
     exit_code = ExitCode.CHECKS_FAILED
 
-    def __init__(self, message: str, run: SavedRun | None = None) -> None:
+    def __init__(self, message: str, run: SavedRunLike | None = None) -> None:
         super().__init__(message)
         self.run = run
 
@@ -189,6 +206,12 @@ _DISK_TROUBLE = {
     errno.EACCES: "permission denied",
     errno.EPERM: "permission denied",
 }
+
+
+def suggest(word: str, choices: list[str]) -> str:
+    """`; did you mean 'x'?` for close names, else empty."""
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def exit_code_of(exc: BaseException) -> ExitCode:

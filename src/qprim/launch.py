@@ -18,7 +18,7 @@ import sys
 from typing import BinaryIO
 
 from qprim.files import read_umask
-from qprim.resident.protocol import CONNECT_TIMEOUT_S, connect_unix, socket_path
+from qprim.flows.resident import CONNECT_TIMEOUT_S, connect_unix, socket_path
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1)
 # The commands worth a resident process: `server` (which stops it) and `emulator serve`

@@ -2,7 +2,7 @@
 pending-job limits, deadlines, batches, and many jobs at once.
 
 The journal and result store are the real ones (SQLite and files in a temporary
-folder); the backend and the preparer are fakes (`qprim.testing.fakes`), so a test
+folder); the backend and the preparer are fakes (`tests.fakes`), so a test
 proves the engine's own logic. The same behaviours are tested through the real client
 and the emulator in tests/test_ibm*.py.
 """
@@ -22,8 +22,8 @@ from qprim.plan.jobs import WorkloadPlan, plan_workload
 from qprim.state.journal import Journal
 from qprim.state.results import ResultStore
 from qprim.state.storage import LocalStorage
-from qprim.testing.fakes import FakeBackend, FakePreparer
 from qprim.workload import load_workload
+from tests.fakes import FakeBackend, FakePreparer
 from tests.support import EXAMPLES
 
 CRASH_POINTS = ("claimed", "accepted", "fetched")

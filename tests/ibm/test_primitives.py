@@ -29,7 +29,10 @@ def test_the_default_runs_the_executor_program_and_legacy_the_server_side_one(
     default = ibm.qprim.run_json("run", ibm.workload("bell"), "--out", "default")
     legacy_path = ibm.workload("legacy")
     legacy_path.write_text(legacy_path.read_text() + "execution: {primitives: legacy}\n")
-    legacy = ibm.qprim.run_json("run", legacy_path, "--out", "legacy")
+    legacy_run = ibm.qprim.run("run", legacy_path, "--out", "legacy", "--json")
+    assert legacy_run.returncode == 0, legacy_run.stderr
+    assert "Warning" not in legacy_run.stderr  # the client's deprecation stays Python's
+    legacy = json.loads(legacy_run.stdout)
     programs = {job["id"]: job["program_id"] for job in ibm.jobs()}
     assert programs == {
         default["jobs"][0]["job_id"]: "executor",
@@ -44,6 +47,29 @@ def test_the_default_runs_the_executor_program_and_legacy_the_server_side_one(
     exported = ibm.qprim.run("export", "default", "--format", "json")
     assert exported.returncode == 0, exported.stderr
     assert json.loads(exported.stdout)
+
+
+def test_an_option_of_the_other_primitives_is_refused_at_its_line_submitting_nothing(
+    ibm: IBM,
+) -> None:
+    body = ESTIMATOR + "options:\n  seed_estimator: 3\n"
+    path = ibm.write("legacy-option", body)
+    line = path.read_text().splitlines().index("  seed_estimator: 3") + 1
+    done = ibm.qprim.run("run", path.name)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: legacy-option.yaml:{line}: options.seed_estimator"), (
+        done.stderr
+    )
+    assert "set execution.primitives: legacy" in done.stderr
+    assert ibm.jobs() == [] and ibm.emulator.jobs(dry_runs=True) == []
+    assert ibm.qprim.submissions() == 0
+    legacy = path.read_text() + "execution: {primitives: legacy}\n"
+    path.write_text(legacy)
+    manifest = ibm.qprim.run_json("run", path, "--out", "legacy")
+    assert [job["program_id"] for job in ibm.jobs()] == ["estimator"]
+    evs = load_run(ibm.qprim.cwd / "legacy").result[0].data.evs
+    np.testing.assert_allclose(evs, [1.0, 1.0, -1.0], atol=0.06)
+    assert manifest["backend"]["primitives"] == "legacy"
 
 
 def test_the_client_side_estimator_gives_the_bell_state(ibm: IBM) -> None:
@@ -83,7 +109,7 @@ def test_the_default_path_emits_no_deprecation_or_future_warning(
         request = JobRequest("sampler", [SamplerPub.coerce((isa, None, 100))], tags=("t-1",))
         batch = backend.open_group("batch", max_time=600)
         job_id = backend.submit(request, batch)
-        data = backend.result(job_id, None, lambda status: None)
+        data = backend.result(job_id, None, lambda status, queue=None: None)
         backend.close_group(batch)
         assert backend.metrics(job_id).quantum_s
         assert [found.job_id for found in backend.find_by_tag("t-1")] == [job_id]

@@ -15,7 +15,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from qiskit import QuantumCircuit
 import qprim
-from qprim.flows.tasks import fetch_result, submit_pubs
+from qprim.tasks import fetch_result, submit_pubs
 
 bell = QuantumCircuit(2)
 bell.h(0)

@@ -10,8 +10,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from qprim import load_run
-from qprim.testing.prefect_server import local_prefect_server
 from tests.ibm.support import IBM, create_block
+from tests.prefect_server import local_prefect_server
 
 POST_JOBS = r"^/api/v1/jobs$"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from qprim.testing.postgres import PostgresServer, find_pg_bin, postgres_server
-from qprim.testing.prefect_server import free_port, local_prefect_server
+from tests.postgres import PostgresServer, find_pg_bin, postgres_server
+from tests.prefect_server import free_port, local_prefect_server
 from tests.support import Qprim, base_env
 from tests.team.support import PASSWORD, ROLE, Team, save_block
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from qprim.errors import AuthError, DeadlineError, ExitCode, ServiceUnavailable
 from qprim.state.journal import SCHEMA_VERSION, Journal, SubmissionMeta
-from qprim.testing.postgres import PostgresServer
+from tests.postgres import PostgresServer
 from tests.team.support import PASSWORD, ROLE
 
 META = SubmissionMeta("aer", "aer_simulator", None, "bell", "sampler")

@@ -22,8 +22,8 @@ import pytest
 
 from qprim import load_run
 from qprim.testing.emulator_process import EmulatorClient
-from qprim.testing.postgres import PostgresServer, postgres_server
 from tests.ibm.support import IBM, TOKEN, create_block
+from tests.postgres import PostgresServer, postgres_server
 from tests.support import EXAMPLES, Qprim, base_env
 from tests.team.conftest import PG_BIN
 from tests.team.support import (
@@ -284,7 +284,7 @@ def test_a_scheduled_deployment_carries_its_files_and_shows_its_schedule(team: T
 
     assert [schedule.schedule.cron for schedule in deployment.schedules] == ["0 3 * * *"]
     assert deployment.work_pool_name == pool
-    assert deployment.entrypoint == "qprim.flows.run.run_flow"
+    assert deployment.entrypoint == "qprim.deployment.run_flow"
     assert bell["files"]["bell.yaml"]["text"] == BELL.read_text()
     assert base64.b64decode(qpy["files"][qpy_file]["base64"]) == (
         (EXAMPLES / qpy_file).read_bytes()

@@ -16,7 +16,7 @@ from qiskit import QuantumCircuit
 from qprim.backends.aer.options import option_problem as aer_problem
 from qprim.backends.ibm.options import option_problem as ibm_problem
 from qprim.errors import InputError
-from qprim.state.runs import default_run_dir
+from qprim.report.runs import default_run_dir
 from qprim.workload import CircuitFileFlags, WorkloadError, load_workload
 from qprim.workload.limits import (
     MAX_CIRCUIT_BITS,

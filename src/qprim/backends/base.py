@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     from qiskit.transpiler import Target
 
-    from qprim.workload.types import Primitive
+Primitive = Literal["sampler", "estimator"]
 
 
 class JobStatus(StrEnum):
@@ -72,6 +72,38 @@ class OptionProblem:
 
     path: tuple[str, ...]
     message: str
+
+
+@dataclass(frozen=True)
+class DeviceProblem:
+    """What a backend kind rejects in a workload's device (`key`: `name` or `noise` under
+    `backend:`, for the message's line)."""
+
+    key: str
+    message: str
+
+
+class BackendChoice(Protocol):
+    """Which backend a command asks for: a workload's `backend:` completed from its block
+    (`qprim.workload.types.BackendSpec`). Backends are built from it."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def name(self) -> str | None: ...
+
+    @property
+    def noise(self) -> bool: ...
+
+    @property
+    def seed(self) -> int | None: ...
+
+    @property
+    def block(self) -> str | None: ...
+
+    @property
+    def fractional_gates(self) -> bool: ...
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from qprim import __version__
 from qprim.cli.blocks import blocks_app
 from qprim.cli.common import Commands
 from qprim.cli.compare import compare
@@ -24,6 +23,7 @@ from qprim.cli.run import run, schema, validate
 from qprim.cli.server import server_app
 from qprim.cli.show import show_command
 from qprim.cli.team import deploy, journal_app
+from qprim.version import __version__
 
 app = typer.Typer(
     cls=Commands,

@@ -23,7 +23,7 @@ from typer.core import TyperGroup
 from qprim.errors import WaitingError, describe_failure
 
 if TYPE_CHECKING:
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
     from qprim.workload.types import Location
 
 F = TypeVar("F", bound=Callable[..., Any])

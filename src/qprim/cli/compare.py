@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from qprim.report.compare import Comparison, Difference
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
 
 MAX_ROWS = 20  # the worst differences shown (all with --all)
 
@@ -61,7 +61,7 @@ def compare(
 
     from qprim.errors import ExitCode, InputError
     from qprim.report.compare import compare as compare_runs
-    from qprim.state.runs import load_run
+    from qprim.report.runs import load_run
 
     if tolerance is not None and sigma is not None:
         raise InputError("give --tolerance or --sigma, not both")

@@ -30,7 +30,7 @@ def backends(
     fractional gates (IBM, asked now); the simulator and the fake devices for Aer."""
     from rich.console import Console
 
-    from qprim.device_list import available_devices
+    from qprim.usecases.devices import available_devices
 
     if block is not None:
         prepare_prefect()  # blocks are read through Prefect

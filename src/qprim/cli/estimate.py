@@ -13,8 +13,8 @@ from qprim.cli.common import JsonOpt, handles_errors, prepare_prefect, print_jso
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from qprim.cost import Cost
     from qprim.plan.jobs import WorkloadPlan
+    from qprim.usecases.cost import Cost
     from qprim.workload import CircuitFileFlags
 
 
@@ -38,8 +38,8 @@ def estimate(
 
 def estimated(file: Path, flags: CircuitFileFlags | None = None) -> tuple[WorkloadPlan, Cost]:
     """The checked plan of `file` and its estimated cost."""
-    from qprim.cost import estimate_cost
-    from qprim.runner import check
+    from qprim.usecases.cost import estimate_cost
+    from qprim.usecases.validate import check
 
     costs: list[Cost] = []
     plan = check(

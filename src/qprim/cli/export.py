@@ -43,7 +43,7 @@ def export(
     from qprim.errors import InputError
     from qprim.files import write_atomic
     from qprim.report import export as encode
-    from qprim.state.runs import load_run
+    from qprim.report.runs import load_run
 
     if kind is ExportFormat.parquet and out is None:
         raise InputError("Parquet is binary: give --out FILE")

@@ -31,13 +31,13 @@ def fetch(
 ) -> None:
     """Get a job's result, from any process, and save it as a run folder."""
     prepare_prefect(verbose)
-    from qprim import runner
     from qprim.cli.progress import Progress
     from qprim.cli.render import show_run, stderr_console
+    from qprim.usecases.fetch import fetch
 
     console = stderr_console()
     with Progress(console) as progress:
-        saved = runner.fetch(job_id, out=out, timeout=timeout, block=block, events=progress)
+        saved = fetch(job_id, out=out, timeout=timeout, block=block, events=progress)
     show_run(console, saved.record, saved.result, run_dir=str(saved.path))
     console.print(f"saved to [bold]{saved.path}[/]")
     if json_out:
@@ -62,13 +62,13 @@ def jobs(
     from rich.console import Console
 
     from qprim.cli.render import journal_table, journal_tsv, stderr_console
-    from qprim.stores import journal as open_journal
+    from qprim.usecases.stores import journal as open_journal
 
     journal = open_journal()
     queues: dict[str, dict[str, int | None]] = {}
     if refresh:
         prepare_prefect()  # an IBM job's block is read through Prefect
-        from qprim.control import refresh as refresh_statuses
+        from qprim.usecases.control import refresh as refresh_statuses
 
         for change in refresh_statuses(limit):
             line = f"{change.job_id} ({change.workload}): "
@@ -102,7 +102,7 @@ def cancel(
 
     prepare_prefect()
     from qprim.cli.render import stderr_console
-    from qprim.control import cancel as cancel_job
+    from qprim.usecases.control import cancel as cancel_job
 
     done = cancel_job(job_id, block=block)
     if not done.requested:

@@ -24,8 +24,8 @@ from qprim.report.record import RunRecord
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
 
-    from qprim.runner import WorkloadRun
     from qprim.state.journal import Submission
+    from qprim.usecases.run import WorkloadRun
 
 
 def stderr_console() -> Console:

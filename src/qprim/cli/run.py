@@ -30,7 +30,7 @@ from qprim.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from qprim.runner import WorkloadRun
+    from qprim.usecases.run import WorkloadRun
 
 FileArg = Annotated[Path, typer.Argument(help="A workload: .yaml/.yml, .qpy or .qasm file.")]
 
@@ -73,10 +73,10 @@ def run(
     workload that fails does not stop the others, and the exit code is the worst of theirs.
     """
     prepare_prefect(verbose)
-    from qprim import runner
     from qprim.cli.progress import Progress
     from qprim.cli.render import batch_table, show_run, stderr_console
     from qprim.errors import worst
+    from qprim.usecases import run as runner
 
     console = stderr_console()
     flags = circuit_file_flags(primitive, shots, backend, seed, noise, observable)
@@ -166,7 +166,7 @@ def validate(
 ) -> None:
     """Check a workload and show what would run (PUBs, shapes, jobs, digest); submit nothing."""
     from qprim.cli.render import stderr_console, summary_table
-    from qprim.runner import check
+    from qprim.usecases.validate import check
     from qprim.workload import summarize
 
     flags = circuit_file_flags(primitive, shots, backend, seed, noise, observable)

@@ -22,7 +22,7 @@ def show(run_dir: Path, png: Path | None, every_point: bool) -> None:
 
     from qprim.cli.render import show_run
     from qprim.report.facts import MAX_POINTS
-    from qprim.state.runs import load_run
+    from qprim.report.runs import load_run
 
     saved = load_run(run_dir)
     console = Console()

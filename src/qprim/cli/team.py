@@ -45,14 +45,13 @@ def deploy(
     use_prefect()
     from dataclasses import asdict
 
-    from qprim import runner
     from qprim.cli.render import stderr_console
-    from qprim.flows.deploy import deploy as make_deployment
-    from qprim.stores import settings
+    from qprim.deployment import run_flow
+    from qprim.usecases.deploy import deploy as make_deployment
+    from qprim.usecases.stores import settings
 
     console = stderr_console()
-    plans = [runner.check(path) for path in runner.expand(files)]  # bad input: nothing made
-    deployed = make_deployment(plans, pool=pool, name=name, cron=cron, team=team)
+    deployed = make_deployment(run_flow, files, pool=pool, name=name, cron=cron, team=team)
     if json_out:
         print_json(asdict(deployed))
         return
@@ -92,7 +91,7 @@ def migrate(
     the results and Aer jobs it names into the shared store if there is one."""
     from qprim.cli.render import stderr_console
     from qprim.state.database import masked
-    from qprim.stores import copy_local_state
+    from qprim.usecases.migrate import copy_local_state
 
     report = copy_local_state(to)
     if json_out:

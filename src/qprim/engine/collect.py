@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from qprim.backends.base import JobStatus, QueueInfo
+from qprim.engine.events import Event, EventKind
 from qprim.errors import JobFailedError, JobNotFoundError, StateError, describe_failure
 from qprim.state.codec import sha256
 
 if TYPE_CHECKING:
-    from qprim.engine.core import Engine
+    from qprim.engine.context import Context
     from qprim.engine.submit import Submitted
     from qprim.state.journal import Submission
 
@@ -33,13 +34,13 @@ class Collected:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-def collect(engine: Engine, submitted: Submitted) -> Collected:
+def collect(engine: Context, submitted: Submitted) -> Collected:
     kind, job_id = submitted.backend.kind, submitted.job_id
     row = engine.journal.by_job_id(job_id)
     stored = engine.results.get(kind, job_id, row.result_sha256 if row else None)
     if stored is not None:
         engine.remember(job_id, stored)
-        engine.emit_for(submitted, "cached", detail="restored from the result store")
+        _emit(engine, submitted, "cached", detail="restored from the result store")
         metrics = (row.metrics if row else None) or {}
         return Collected(submitted, JobStatus.DONE.value, "cached", sha256(stored), metrics)
     backend = engine.backends(submitted.backend)
@@ -54,7 +55,7 @@ def collect(engine: Engine, submitted: Submitted) -> Collected:
         elif not detail or shown[-1:] == [detail]:
             return
         shown.append(detail)
-        engine.emit_for(submitted, "status", status=status.value, detail=detail)
+        _emit(engine, submitted, "status", status=status.value, detail=detail)
 
     try:
         try:
@@ -64,7 +65,7 @@ def collect(engine: Engine, submitted: Submitted) -> Collected:
                 raise  # an id given by hand that no backend knows: the user's input
             raise _gone(engine, submitted, row) from exc
     except JobFailedError as exc:
-        engine.emit_for(submitted, "failed", detail=str(exc))
+        _emit(engine, submitted, "failed", detail=str(exc))
         raise
     engine.fault("fetched", submitted)
     try:
@@ -79,11 +80,11 @@ def collect(engine: Engine, submitted: Submitted) -> Collected:
     metrics = backend.metrics(job_id).as_dict()
     engine.journal.record_result(job_id, sha256=saved.sha256, size=saved.size, metrics=metrics)
     engine.remember(job_id, data)
-    engine.emit_for(submitted, "fetched")
+    _emit(engine, submitted, "fetched")
     return Collected(submitted, JobStatus.DONE.value, "fetched", saved.sha256, metrics)
 
 
-def _gone(engine: Engine, submitted: Submitted, row: Submission) -> JobFailedError:
+def _gone(engine: Context, submitted: Submitted, row: Submission) -> JobFailedError:
     """A job the journal recorded that its backend no longer knows (deleted, expired, or
     the block now points at another instance): it ended as far as this work goes, like a
     failed job (exit 3), and only `--refresh` makes the work again."""
@@ -95,3 +96,14 @@ def _gone(engine: Engine, submitted: Submitted, row: Submission) -> JobFailedErr
         "does not have its result. Run the same command with --refresh to submit the work "
         "anew"
     )
+
+
+def _emit(
+    engine: Context,
+    submitted: Submitted,
+    kind: EventKind,
+    status: str | None = None,
+    detail: str = "",
+) -> None:
+    event = Event(submitted.label, submitted.workload, kind, submitted.job_id, status, detail)
+    engine.events(event)

@@ -4,13 +4,13 @@ fetch all of them at once, saving each result the moment it arrives.
 Prefect-free: the journal, the backends, the result store and the way each step runs
 (`Steps`: directly, or as a Prefect task run) are passed in, so the whole of it can be
 tested in milliseconds with fakes, and a fault can be injected at every crash point.
+The engine is the steps' `Context` plus the loop that runs them all.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,37 +18,22 @@ from typing import TYPE_CHECKING, Any, Protocol
 from qprim.backends.base import JobStatus
 from qprim.engine import retry as retrying
 from qprim.engine import submit as submitting
-from qprim.engine.events import Event, EventKind, EventSink, ignore
+from qprim.engine.context import Context, FaultPoint, no_fault
 from qprim.engine.groups import Groups
 from qprim.engine.threads import spawn
 from qprim.errors import DeadlineError, Interrupted
-from qprim.plan.prepare import Preparer
 
 if TYPE_CHECKING:
-    from qprim.backends.base import Backend
     from qprim.engine.collect import Collected
     from qprim.engine.submit import Submitted
     from qprim.plan.jobs import JobSpec, WorkloadPlan
-    from qprim.state.journal import Journal
-    from qprim.state.results import ResultStore
-    from qprim.workload.types import BackendSpec
 
-# Called at each crash point ("claimed", "accepted", "fetched", and "replacing": a failed
-# job's replacement claimed, not yet submitted) with the JobSpec or the submitted job;
-# tests make it raise to prove nothing is lost or submitted twice.
-FaultPoint = Callable[[str, object], None]
 SUBMIT_THREADS = 4
 POLL_S = 0.2
 # the steps enforce the deadline themselves; this is the last resort for one that can't
 DEADLINE_GRACE_S = 10.0
 # a job in one of these is not worth fetching: the rerun submits the work anew
 _ENDED_BADLY = {JobStatus.ERROR.value, JobStatus.CANCELLED.value}
-
-
-def no_fault(point: str, subject: object) -> None:
-    """No fault injected."""
-
-
 PAUSE_ENV = "QPRIM_FAULT_PAUSE"
 
 
@@ -93,34 +78,10 @@ class Outcome:
         return tuple(self.submitted[d].job_id for d in chosen if d in self.submitted)
 
 
-class Engine:
-    def __init__(
-        self,
-        journal: Journal,
-        backends: Callable[[BackendSpec], Backend],
-        results: ResultStore,
-        *,
-        preparer: Preparer | None = None,
-        events: EventSink = ignore,
-        fault: FaultPoint = no_fault,
-        deadline: float | None = None,
-        refresh: bool = False,
-        limit_pause: float = 2.0,
-    ) -> None:
-        self.journal = journal
-        self.backends = backends
-        self.results = results
-        self.preparer = preparer or Preparer()
-        self.events = events
-        self.fault = fault
-        self.deadline = deadline
-        self.refresh = refresh
-        # first wait (doubling) after the service refused a job for its pending-job limit
-        self.limit_pause = limit_pause
-        self.groups = Groups(self, [])
-        self._jobs: dict[str, JobSpec] = {}
-        self._payloads: dict[str, bytes] = {}
-        self._lock = threading.Lock()
+class Engine(Context):
+    """The steps' context, and the loop that submits every job and then waits for all."""
+
+    _jobs: dict[str, JobSpec]  # the running command's, by digest: set by `run`
 
     # ----- the two steps (what the Prefect tasks wrap) ---------------------------------
     def submit(self, job: JobSpec) -> Submitted:
@@ -137,7 +98,7 @@ class Engine:
     def run(self, plans: list[WorkloadPlan], steps: Steps | None = None) -> Outcome:
         """Submit every job, then wait for all of them; one failing stops none of the others."""
         steps = steps or self
-        self.groups = Groups(self, plans)
+        self.groups = Groups(self.journal, plans, self.deadline, self.refresh)
         self._jobs = {job.digest: job for plan in plans for job in plan.jobs}
         gate = threading.BoundedSemaphore(SUBMIT_THREADS)
 
@@ -217,34 +178,3 @@ class Engine:
             outcome.errors[job.digest] = DeadlineError(
                 f"{job.label} did not finish (--timeout reached)", outcome.job_ids([job.digest])
             )
-
-    # ----- what the steps share ----------------------------------------------------------
-    def emit(
-        self,
-        job: JobSpec,
-        kind: EventKind,
-        job_id: str | None = None,
-        status: str | None = None,
-        detail: str = "",
-    ) -> None:
-        self.events(Event(job.label, job.workload.name, kind, job_id, status, detail))
-
-    def emit_for(
-        self, submitted: Submitted, kind: EventKind, status: str | None = None, detail: str = ""
-    ) -> None:
-        event = Event(submitted.label, submitted.workload, kind, submitted.job_id, status, detail)
-        self.events(event)
-
-    def remember(self, job_id: str, data: bytes) -> None:
-        with self._lock:
-            self._payloads[job_id] = data
-
-    def payload(self, kind: str, job_id: str) -> bytes:
-        """A collected job's result (RuntimeEncoder JSON)."""
-        with self._lock:
-            data = self._payloads.get(job_id)
-        if data is None:
-            data = self.results.get(kind, job_id)
-        if data is None:
-            raise LookupError(f"no stored result for job {job_id}")
-        return data

@@ -14,23 +14,27 @@ from qprim.backends.base import SessionRef
 
 if TYPE_CHECKING:
     from qprim.backends.base import Backend
-    from qprim.engine.core import Engine
     from qprim.plan.jobs import JobSpec, WorkloadPlan
+    from qprim.state.journal import Journal
 
 
 class Groups:
-    def __init__(self, engine: Engine, plans: list[WorkloadPlan]) -> None:
-        self.engine = engine
+    def __init__(
+        self, journal: Journal, plans: list[WorkloadPlan], deadline: float | None, refresh: bool
+    ) -> None:
+        self.journal = journal
+        self.deadline = deadline
+        self.refresh = refresh
         self.plan_of = {job.digest: plan for plan in plans for job in plan.jobs}
         self._lock = threading.Lock()
 
     def session_for(self, job: JobSpec, backend: Backend) -> SessionRef:
         """The open batch/session for `job`'s workload, opening it if needed."""
         plan = self.plan_of[job.digest]
-        journal = self.engine.journal
-        with self._lock, journal.hold(plan.group_key, self.engine.deadline):
+        journal = self.journal
+        with self._lock, journal.hold(plan.group_key, self.deadline):
             group = journal.claim_group(
-                plan.group_key, plan.mode, (backend.kind, backend.name), refresh=self.engine.refresh
+                plan.group_key, plan.mode, (backend.kind, backend.name), refresh=self.refresh
             )
             if group.session_id is None:
                 opened = backend.open_group(plan.mode, plan.workload.execution.max_time)
@@ -40,8 +44,8 @@ class Groups:
 
     def close(self, plan: WorkloadPlan, backend: Backend) -> None:
         """Every job of `plan` exists: its open group (if this command used one) takes no more."""
-        journal = self.engine.journal
-        with self._lock, journal.hold(plan.group_key, self.engine.deadline):
+        journal = self.journal
+        with self._lock, journal.hold(plan.group_key, self.deadline):
             group = journal.group(plan.group_key)
             if group is None or group.closed or group.session_id is None:
                 return

@@ -22,11 +22,11 @@ from qprim.errors import TransientJobFailure
 
 if TYPE_CHECKING:
     from qprim.engine.collect import Collected
-    from qprim.engine.core import Engine
+    from qprim.engine.context import Context
     from qprim.engine.submit import Submitted
 
 
-def collect(engine: Engine, submitted: Submitted) -> Collected:
+def collect(engine: Context, submitted: Submitted) -> Collected:
     """`collect.collect`, resubmitting the work while its job fails transiently."""
     while True:
         try:
@@ -39,14 +39,14 @@ def collect(engine: Engine, submitted: Submitted) -> Collected:
 
 
 def resubmit(
-    engine: Engine, submitted: Submitted, failure: TransientJobFailure
+    engine: Context, submitted: Submitted, failure: TransientJobFailure
 ) -> Submitted | None:
     """The job that replaces `submitted`'s failed one; None when the workload allows no
     (more) resubmissions, or the job is not one of this command's (`qprim fetch`)."""
-    try:
-        job = engine.job(submitted.digest)
-    except KeyError:
+    plan = engine.groups.plan_of.get(submitted.digest)
+    if plan is None:
         return None
+    job = next(job for job in plan.jobs if job.digest == submitted.digest)
     budget = job.workload.execution.retry_failed
     failed = engine.journal.by_job_id(submitted.job_id)
     if budget == 0 or failed is None:
@@ -71,6 +71,5 @@ def resubmit(
         engine.fault("replacing", job)
         made = adopt(engine, job, backend, row) or _submit_new(engine, job, backend, row)
     if job.mode != "job":  # the batch or session was closed once every job existed
-        plan = engine.groups.plan_of[job.digest]
         engine.groups.close(plan, backend)
     return replace(made, replaces=submitted.job_id)

@@ -26,7 +26,7 @@ from qprim.state.journal import Submission, SubmissionMeta
 
 if TYPE_CHECKING:
     from qprim.backends.base import Backend
-    from qprim.engine.core import Engine
+    from qprim.engine.context import Context
     from qprim.plan.jobs import JobSpec
     from qprim.workload.types import BackendSpec
 
@@ -54,7 +54,7 @@ class Submitted:
     replaces: str | None = None
 
 
-def submit(engine: Engine, job: JobSpec) -> Submitted:
+def submit(engine: Context, job: JobSpec) -> Submitted:
     backend = engine.backends(job.workload.backend)
     with engine.journal.hold(job.digest, engine.deadline):
         claim = engine.journal.claim(job.digest, _meta(job, backend), refresh=engine.refresh)
@@ -74,7 +74,7 @@ def submit(engine: Engine, job: JobSpec) -> Submitted:
         return _submit_new(engine, job, backend, row)
 
 
-def _submit_new(engine: Engine, job: JobSpec, backend: Backend, row: Submission) -> Submitted:
+def _submit_new(engine: Context, job: JobSpec, backend: Backend, row: Submission) -> Submitted:
     request, facts = engine.preparer.request(job, backend)
     tagged = replace(request, tags=(row.tag, *request.tags))
     session = engine.groups.session_for(job, backend) if job.mode != "job" else None
@@ -102,7 +102,7 @@ def _submit_new(engine: Engine, job: JobSpec, backend: Backend, row: Submission)
 
 
 def _look_after_failed_submit(
-    engine: Engine, job: JobSpec, backend: Backend, row: Submission, failure: Exception
+    engine: Context, job: JobSpec, backend: Backend, row: Submission, failure: Exception
 ) -> Submission | None:
     """After a submit that failed or was given up on: the job, if the service made it.
 
@@ -141,7 +141,7 @@ def _look_after_failed_submit(
 
 
 def _keep_one(
-    engine: Engine,
+    engine: Context,
     job: JobSpec,
     backend: Backend,
     row: Submission,
@@ -165,7 +165,7 @@ def _keep_one(
     return kept or _submitted(job, row, "new")
 
 
-def _wait_for_room(engine: Engine, job: JobSpec, why: str, pause: float) -> None:
+def _wait_for_room(engine: Context, job: JobSpec, why: str, pause: float) -> None:
     """The service refused the job (too many pending jobs) and created nothing: wait."""
     if engine.deadline is not None and time.time() + pause > engine.deadline:
         raise DeadlineError(f"{why}; gave up waiting for room (--timeout reached)")
@@ -174,7 +174,7 @@ def _wait_for_room(engine: Engine, job: JobSpec, why: str, pause: float) -> None
 
 
 def adopt(
-    engine: Engine,
+    engine: Context,
     job: JobSpec,
     backend: Backend,
     row: Submission,
@@ -205,7 +205,7 @@ def adopt(
 
 
 def _cancel_duplicates(
-    engine: Engine, job: JobSpec, backend: Backend, keep: FoundJob, later: list[FoundJob]
+    engine: Context, job: JobSpec, backend: Backend, keep: FoundJob, later: list[FoundJob]
 ) -> None:
     cancelled = [found.job_id for found in later if found.status == JobStatus.QUEUED]
     for job_id in cancelled:

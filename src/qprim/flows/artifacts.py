@@ -4,16 +4,23 @@ artifacts of one workload form a history across runs."""
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from qprim.flows.health import give_up_on_prefect_api, is_prefect_unreachable
 from qprim.report.facts import metrics_rows
 from qprim.report.markdown import markdown_summary, unfinished_summary
 
 if TYPE_CHECKING:
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
+
+
+log = logging.getLogger("qprim")
 
 
 def artifact_key(kind: str, workload: str) -> str:
@@ -25,16 +32,17 @@ def artifact_key(kind: str, workload: str) -> str:
 def publish(saved: SavedRun) -> None:
     record = saved.record
     name = record.workload.name
-    create_table_artifact(
-        key=artifact_key("job-metrics", name),
-        table=metrics_rows(record),
-        description=f"Jobs of workload {name} ({record.workload.digest})",
-    )
-    create_markdown_artifact(
-        key=artifact_key("run-summary", name),
-        markdown=markdown_summary(record, saved.result, str(saved.path)),
-        description=f"Results of workload {name}, saved to {saved.path}",
-    )
+    with _unless_the_server_is_gone():
+        create_table_artifact(
+            key=artifact_key("job-metrics", name),
+            table=metrics_rows(record),
+            description=f"Jobs of workload {name} ({record.workload.digest})",
+        )
+        create_markdown_artifact(
+            key=artifact_key("run-summary", name),
+            markdown=markdown_summary(record, saved.result, str(saved.path)),
+            description=f"Results of workload {name}, saved to {saved.path}",
+        )
 
 
 def publish_unfinished(
@@ -42,8 +50,22 @@ def publish_unfinished(
 ) -> None:
     """The workload's summary when it did not finish: why, and which jobs to collect later
     (the same key as a finished run's summary, so the workload's history shows it)."""
-    create_markdown_artifact(
-        key=artifact_key("run-summary", workload),
-        markdown=unfinished_summary(workload, why, jobs, hint),
-        description=f"Workload {workload} did not finish",
-    )
+    with _unless_the_server_is_gone():
+        create_markdown_artifact(
+            key=artifact_key("run-summary", workload),
+            markdown=unfinished_summary(workload, why, jobs, hint),
+            description=f"Workload {workload} did not finish",
+        )
+
+
+@contextmanager
+def _unless_the_server_is_gone() -> Iterator[None]:
+    """A run whose Prefect server went away keeps its results (saved before this) and
+    says so once; the rest of the command does not wait on the server any more."""
+    try:
+        yield
+    except Exception as exc:
+        if not is_prefect_unreachable(exc):
+            raise
+        give_up_on_prefect_api()
+        log.warning("the run's Prefect artifacts were not created: the server stopped answering")

@@ -21,6 +21,7 @@ Importing this module imports Prefect: call `qprim.flows.env.use_prefect()` firs
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from prefect.blocks.core import Block
@@ -28,6 +29,7 @@ from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from pydantic import Field, SecretStr
 
+from qprim.backends.aer.devices import AER_SIMULATOR
 from qprim.errors import InputError
 
 if TYPE_CHECKING:
@@ -39,7 +41,6 @@ if TYPE_CHECKING:
 
 SECRET_MASK = "********"
 CHANNELS = ("ibm_quantum_platform", "ibm_cloud")
-AER_SIMULATOR = "aer_simulator"
 _NAME = re.compile(r"^[a-z0-9-]+$")  # Prefect's rule for block document names
 _PAGE = 200
 
@@ -77,6 +78,11 @@ class IBMQuantumConfig(Block):
             iam_url=self.iam_url,
         )
 
+    def complete(self, spec: BackendSpec) -> tuple[BackendSpec, IBMAccount | None]:
+        """The device, unless the workload names one; and the account."""
+        assert spec.block is not None
+        return replace(spec, name=spec.name or self.backend), self.account(spec.block)
+
 
 class AerConfig(Block):
     """A local Qiskit Aer simulator, optionally shaped and made noisy by a fake device."""
@@ -89,6 +95,16 @@ class AerConfig(Block):
     device: str = Field(default=AER_SIMULATOR, description="aer_simulator or a fake device.")
     noise: bool = Field(default=False, description="Use the fake device's noise model.")
     seed: int | None = Field(default=None, description="Simulator seed.")
+
+    def complete(self, spec: BackendSpec) -> tuple[BackendSpec, IBMAccount | None]:
+        """Device, noise and seed, unless the workload sets them; no account."""
+        filled = replace(
+            spec,
+            name=spec.name or self.device,
+            noise=spec.noise or self.noise,
+            seed=spec.seed if spec.seed is not None else self.seed,
+        )
+        return filled, None
 
 
 class TeamConfig(Block):
@@ -111,7 +127,12 @@ class TeamConfig(Block):
 
 
 BlockClass = type[IBMQuantumConfig] | type[AerConfig] | type[TeamConfig]
-KINDS: dict[str, BlockClass] = {"ibm": IBMQuantumConfig, "aer": AerConfig, "team": TeamConfig}
+# the block type that completes a workload's backend, by backend kind
+BACKEND_BLOCKS: dict[str, type[IBMQuantumConfig] | type[AerConfig]] = {
+    "ibm": IBMQuantumConfig,
+    "aer": AerConfig,
+}
+KINDS: dict[str, BlockClass] = {**BACKEND_BLOCKS, "team": TeamConfig}
 BlockT = TypeVar("BlockT", IBMQuantumConfig, AerConfig, TeamConfig)
 
 
@@ -135,19 +156,7 @@ def resolve(spec: BackendSpec) -> tuple[BackendSpec, IBMAccount | None]:
     digest covers it; the workload's own values win. With the IBM account it names."""
     if spec.block is None:
         return spec, None
-    from dataclasses import replace
-
-    if spec.kind == "ibm":
-        config = load_ibm_config(spec.block)
-        return replace(spec, name=spec.name or config.backend), config.account(spec.block)
-    aer = load_aer_config(spec.block)
-    filled = replace(
-        spec,
-        name=spec.name or aer.device,
-        noise=spec.noise or aer.noise,
-        seed=spec.seed if spec.seed is not None else aer.seed,
-    )
-    return filled, None
+    return _load(BACKEND_BLOCKS[spec.kind], spec.block).complete(spec)
 
 
 def list_blocks() -> list[dict[str, Any]]:
@@ -219,7 +228,7 @@ def save_aer_config(
         if noise:
             raise InputError("--noise needs a fake device to take the noise model from")
     else:
-        from qprim.workload.backend import fake_device_names  # imports qiskit: only if needed
+        from qprim.backends.aer.devices import fake_device_names  # imports qiskit: only if needed
 
         fakes = fake_device_names()
         if device not in fakes:

@@ -1,5 +1,5 @@
-"""`qprim deploy`: workloads as a Prefect deployment of the `qprim-run` flow, run by a worker
-on any machine with qprim installed.
+"""`qprim deploy`'s Prefect side: workloads as a deployment of a `qprim-run` flow, run by a
+worker on any machine with qprim installed.
 
 The deployment's parameters carry everything a run needs as data: each workload and
 every file it references (text, or base64 for binary files such as .qpy and .npy), and
@@ -7,10 +7,9 @@ the name of the team block that says where the shared journal and store are. So 
 worker needs qprim and the Prefect server, nothing else. No secret travels in them:
 credentials stay in blocks (IBM accounts, the team's journal URL, the storage's keys).
 
-On the worker, the flow run writes the files into a temporary folder, then loads, plans
-and runs them exactly as `qprim run` would, inside its own flow run: jobs are recorded
-in the shared journal, results land in the shared store, and the run folders are kept
-in the worker's `$QPRIM_HOME/deployed-runs/<flow run name>/`.
+On the worker, the flow run (`qprim.deployment.run_flow`) writes the files into a
+temporary folder (`unpack`), then loads, plans and runs them exactly as `qprim run` would
+(`qprim.usecases.deployed`), inside its own flow run.
 """
 
 from __future__ import annotations
@@ -18,24 +17,19 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qprim.errors import ExitCode, InputError, QprimError
+from qprim.errors import InputError
 
 if TYPE_CHECKING:
+    from prefect import Flow
+
     from qprim.plan.jobs import WorkloadPlan
-    from qprim.runner import WorkloadRun
 
-DEPLOYED_RUNS = "deployed-runs"
-
-
-class DeployedRunFailed(QprimError):
-    """Some workload of a deployment's run did not succeed: the flow run is Failed."""
-
-    exit_code = ExitCode.JOB_FAILED
+    # a `qprim-run` flow a deployment can run (`qprim.deployment.run_flow`)
+    RunFlow = Flow[..., Any]
 
 
 @dataclass(frozen=True)
@@ -87,38 +81,8 @@ def unpack(workload: dict[str, Any], folder: Path) -> Path:
     return folder / checked_key(workload["entry"])
 
 
-def run_deployed(workloads: list[dict[str, Any]], team: str | None) -> list[dict[str, Any]]:
-    """The body of a deployment's flow run: unpack, then run as `qprim run` does, in this
-    flow run. Fails the flow run if any workload did not succeed."""
-    from prefect.runtime import flow_run
-
-    from qprim import runner
-    from qprim.files import qprim_home
-    from qprim.flows.run import run_in_this_flow
-
-    out = qprim_home() / DEPLOYED_RUNS / str(flow_run.name)
-    with tempfile.TemporaryDirectory(prefix="qprim-deployed-") as tmp:
-        paths = [unpack(w, Path(tmp) / str(i)) for i, w in enumerate(workloads)]
-        request = runner.RunRequest(paths, out=out)
-        done = runner.run(request, team=team, execute=run_in_this_flow)
-    failed = [run for run in done if run.exit_code != ExitCode.OK]
-    if failed:
-        why = [f"{run.name}: {run.error or f'exit code {int(run.exit_code)}'}" for run in failed]
-        raise DeployedRunFailed("; ".join(why))
-    return [_summary(run) for run in done]
-
-
-def _summary(run: WorkloadRun) -> dict[str, Any]:
-    """The flow run's return value: small, and no secrets."""
-    assert run.saved is not None
-    return {
-        "workload": run.name,
-        "run_folder": str(run.saved.path),
-        "job_ids": list(run.saved.record.job_ids),
-    }
-
-
 def deploy(
+    flow: RunFlow,
     plans: list[WorkloadPlan],
     *,
     pool: str,
@@ -126,15 +90,14 @@ def deploy(
     cron: str | None = None,
     team: str | None = None,
 ) -> Deployed:
-    """Create (or update) the deployment, and the process work pool if there is none."""
+    """Create (or update) the deployment of `flow` (a module's attribute: its entrypoint),
+    and the process work pool if there is none."""
     from prefect.deployments.runner import EntrypointType
-
-    from qprim.flows.run import run_flow
 
     name = name or "-".join(plan.workload.name for plan in plans)[:60]
     tags = sorted({tag for plan in plans for tag in plan.workload.tags})
     _ensure_pool(pool)
-    deployment = run_flow.to_deployment(
+    deployment = flow.to_deployment(
         name=name,
         parameters={"workloads": [pack(plan) for plan in plans], "team": team},
         cron=cron,
@@ -144,7 +107,7 @@ def deploy(
         entrypoint_type=EntrypointType.MODULE_PATH,  # qprim is installed on the worker
     )
     deployment_id = deployment.apply(work_pool_name=pool)
-    return Deployed(f"{run_flow.name}/{name}", str(deployment_id), pool, cron, team)
+    return Deployed(f"{flow.name}/{name}", str(deployment_id), pool, cron, team)
 
 
 def _ensure_pool(pool: str) -> None:

@@ -3,6 +3,8 @@ submitted, so an unreachable server is one clear message instead of minutes of r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from qprim.errors import ServiceUnavailable
@@ -28,6 +30,27 @@ def check_prefect_api() -> None:
             "nothing was submitted. Start it, or unset PREFECT_API_URL to let qprim use a "
             "local server of its own"
         ) from None
+
+
+def give_up_on_prefect_api() -> None:
+    """The server went away mid-run: the command's remaining calls to it (its artifacts,
+    the flow run's final state) fail at once instead of each retrying for 20 s or more.
+    Changes the settings of the command's own context (`api_retries_of_this_command`)."""
+    from prefect.settings import get_current_settings
+
+    get_current_settings().client.max_retries = 0
+
+
+@contextmanager
+def api_retries_of_this_command() -> Iterator[None]:
+    """A settings context of the command's own, so that giving up on the server changes
+    nothing for later commands of the same process (the Python API's)."""
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    with temporary_settings(
+        updates={PREFECT_CLIENT_MAX_RETRIES: PREFECT_CLIENT_MAX_RETRIES.value()}
+    ):
+        yield
 
 
 def is_prefect_unreachable(exc: BaseException) -> bool:

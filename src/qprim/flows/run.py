@@ -11,9 +11,11 @@ failed checks' details (the results are saved all the same); Failed "TimedOut" o
 Cancelled (Ctrl-C) naming the jobs that keep running. The flow returns that state with
 the command's results as its data, so the caller gets them whatever the state.
 
-A `qprim-run` flow run started by a deployment has no command bound: its parameters
-carry the workloads themselves (`qprim.flows.deploy`), which it loads, plans and runs.
-With a shared storage block, the fetch task's own results are kept there too.
+A deployment's `qprim-run` flow is another flow object of the same name, made here by
+`deployment_flow` around a body the layer above gives (`qprim.deployment.run_flow`):
+its parameters carry the workloads themselves, which it loads, plans and runs as a
+command bound to its own flow run (`run_in_this_flow`). With a shared storage block,
+the fetch task's own results are kept there too.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from prefect import flow, get_run_logger, tags, task
 from prefect.cache_policies import NO_CACHE
@@ -32,16 +34,27 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from prefect.states import Cancelled, Completed, Failed, State
 from prefect.tasks import exponential_backoff
 
-from qprim.errors import ExitCode, Interrupted, TransientBackendError, still_running, worst
+from qprim.errors import (
+    ExitCode,
+    InputError,
+    Interrupted,
+    TransientBackendError,
+    still_running,
+    worst,
+)
+from qprim.flows.health import api_retries_of_this_command
 from qprim.report.record import FlowRunRef
 
 if TYPE_CHECKING:
+    from prefect import Flow
     from prefect.client.schemas.objects import TaskRun
 
     from qprim.engine import Collected, Engine, Event, Outcome, Submitted
     from qprim.plan.jobs import JobSpec, WorkloadPlan
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 FETCH_RETRIES = 4
 HEARTBEAT_ENV = "PREFECT_FLOWS_HEARTBEAT_FREQUENCY"
 # where Prefect keeps each fetch task run's own result in a shared storage block
@@ -104,7 +117,7 @@ def submit_task(job: JobRef) -> Submitted:
     return engine.submit(engine.job(job.digest))
 
 
-# How every fetch task (qprim's own, and `qprim.flows.tasks.fetch_result`) is retried.
+# How every fetch task XX is retried.
 FETCH_RETRY_OPTIONS: dict[str, Any] = {
     "retries": FETCH_RETRIES,
     "retry_delay_seconds": exponential_backoff(backoff_factor=2),
@@ -142,18 +155,29 @@ class TaskSteps:
         return named(submitted)
 
 
-@flow(name="qprim-run", validate_parameters=False)
-def run_flow(workloads: list[dict[str, Any]], team: str | None = None) -> Any:
-    """`workloads` is what a person reads in the UI; the work itself is the command's, or,
-    in a deployment's flow run, in `workloads` themselves (`team`: the team block that
-    says where the shared state is)."""
-    command = _COMMAND.get(None)
-    if command is None:
-        from qprim.flows.deploy import run_deployed
+# both `qprim-run` flows: the command line's and a deployment's
+RUN_FLOW: dict[str, Any] = {"name": "qprim-run", "validate_parameters": False}
 
-        return run_deployed(workloads, team)
-    assert isinstance(command, RunCommand)
+
+@flow(**RUN_FLOW)
+def run_flow(workloads: list[dict[str, Any]], team: str | None = None) -> Any:
+    """`workloads` is what a person reads in the UI; the work itself is the command's
+    (`team` is a deployment's parameter: see `deployment_flow`)."""
+    command = _COMMAND.get(None)
+    if not isinstance(command, RunCommand):
+        raise InputError(
+            "this qprim-run flow run has no command: a deployment runs "
+            "qprim.deployment.run_flow; run `qprim deploy` again to update a deployment "
+            "made by an earlier qprim"
+        )
     return _run_bound(command)
+
+
+def deployment_flow(body: Callable[P, R]) -> Flow[P, R]:
+    """The `qprim-run` flow a deployment runs, around `body` (which must be a module's
+    attribute of its own name: that is the entrypoint a worker loads). The body binds its
+    command to this flow run with `run_in_this_flow`."""
+    return flow(**RUN_FLOW)(body)
 
 
 def run_in_this_flow(command: RunCommand) -> list[Any]:
@@ -198,7 +222,12 @@ def fetch_flow(job_id: str, backend: str) -> Any:
 def run_command(command: RunCommand) -> list[Any]:
     """Run the command's workloads as one flow run: what `finish` returned for each, whatever
     the flow run's final state; an interruption is raised again once it is recorded."""
-    with _bound(command), tags(*command.tags), _heartbeats_as_configured():
+    with (
+        _bound(command),
+        tags(*command.tags),
+        _heartbeats_as_configured(),
+        api_retries_of_this_command(),
+    ):
         named = run_flow.with_options(name=command.name, flow_run_name=_flow_run_name(command))
         state = named([describe(plan) for plan in command.plans], return_state=True)
     return _results(state)
@@ -215,7 +244,7 @@ def _results(state: State) -> list[Any]:
 
 def fetch_command(command: FetchCommand) -> Any:
     job = command.submitted
-    with _bound(command), _heartbeats_as_configured():
+    with _bound(command), _heartbeats_as_configured(), api_retries_of_this_command():
         named = fetch_flow.with_options(flow_run_name=f"fetch-{job.job_id}")
         return named(job.job_id, f"{job.backend.kind}:{job.backend.name}")
 

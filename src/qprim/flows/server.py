@@ -45,7 +45,7 @@ from typing import IO, Any
 
 from qprim.errors import DeadlineError, InputError, ServerError
 from qprim.files import local_server_dir, write_json_atomic
-from qprim.resident.protocol import SOCKET_NAME, resident_status, rss_bytes
+from qprim.flows.resident import SOCKET_NAME, resident_status, rss_bytes
 from qprim.state import locks
 
 IDLE_ENV = "QPRIM_SERVER_IDLE_MINUTES"

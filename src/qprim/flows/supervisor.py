@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from qprim.flows.resident import STALE_EXIT, log_line
 from qprim.flows.server import (
     HOST,
     POLL_S,
@@ -36,7 +37,6 @@ from qprim.flows.server import (
     healthy,
     write_record,
 )
-from qprim.resident.protocol import STALE_EXIT, log_line
 from qprim.state import locks
 
 RESIDENT = "qprim.resident"

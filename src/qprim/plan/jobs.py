@@ -4,8 +4,8 @@ carries, with a digest of its own.
 A job's digest covers exactly what it runs (the workload's settings and its PUBs or
 slices), so an unsplit workload's one job has the workload's digest, and a part that
 did not change keeps its digest (and its job) when another part does. Limits come from
-`execution:`, else from the backend: none on Aer, IBM's 10 million executions per
-Sampler job (IBM splits Estimator jobs itself).
+`execution:`, else from the backend kind (`qprim.backends.kinds`): none on Aer, IBM's 10
+million executions per Sampler job (IBM splits Estimator jobs itself).
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ import hashlib
 from dataclasses import dataclass
 from itertools import pairwise
 
+from qprim.backends.kinds import backend_kind
 from qprim.plan.split import slice_pub
 from qprim.workload.digest import pubs_digest
 from qprim.workload.pubs import executions, num_points
 from qprim.workload.types import PubSpec, Workload, WorkloadError
-
-IBM_SAMPLER_MAX_EXECUTIONS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -83,9 +82,7 @@ def plan_workload(w: Workload) -> WorkloadPlan:
 
 def limits(w: Workload) -> tuple[int | None, int | None]:
     """(max PUBs, max executions) per job: the workload's, else the backend's."""
-    backend_max = (
-        IBM_SAMPLER_MAX_EXECUTIONS if w.backend.kind == "ibm" and w.primitive == "sampler" else None
-    )
+    backend_max = backend_kind(w.backend.kind).max_executions.get(w.primitive)
     ours = w.execution.max_executions_per_job
     return w.execution.max_pubs_per_job, ours if ours is not None else backend_max
 
@@ -135,8 +132,9 @@ def _pack(
 
 
 def _mode(w: Workload, jobs: int) -> str:
-    """auto: a batch when an IBM workload makes several jobs, else plain jobs."""
+    """auto: a batch when the workload makes several jobs on a backend that groups jobs
+    (IBM), else plain jobs."""
     mode = w.execution.mode
     if mode == "auto":
-        return "batch" if w.backend.kind == "ibm" and jobs > 1 else "job"
+        return "batch" if "batch" in backend_kind(w.backend.kind).modes and jobs > 1 else "job"
     return mode

@@ -21,7 +21,7 @@ from qprim.report.checks import total_variation
 from qprim.report.layout import PubLayout, layouts
 
 if TYPE_CHECKING:
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
 
 
 class Incomparable(InputError):

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from qprim.report.compare import Comparison, Difference
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
 
 TOP_OUTCOMES = 12  # outcomes drawn side by side (the most frequent in either run)
 MAX_CURVES = 6  # observables drawn as A/B curves in one panel

@@ -46,9 +46,10 @@ def observables_record(pub: PubSpec) -> ObservablesRecord | None:
     )
 
 
-def completed(record: RunRecord, folder: Path, result: PrimitiveResult) -> RunRecord:
+def completed(record: RunRecord, copy: Path, result: PrimitiveResult) -> RunRecord:
     """An older record with its PUBs' parameters and observables and its checks'
-    targets filled in from the workload copy in `folder`; unchanged if it cannot be read.
+    targets filled in from the workload copy in the folder `copy` (the run folder's
+    `workload/`); unchanged if it cannot be read.
 
     Best effort on purpose: a table labelled by index beats no table, so any failure to
     reload the copy (moved files, an input the loader now refuses) leaves it as it is.
@@ -58,10 +59,9 @@ def completed(record: RunRecord, folder: Path, result: PrimitiveResult) -> RunRe
         return record
     try:
         from qprim.report.checks import evaluate
-        from qprim.state.runs import WORKLOAD_DIR
         from qprim.workload import load_workload
 
-        workload = load_workload(folder / WORKLOAD_DIR / Path(source).name)
+        workload = load_workload(copy / Path(source).name)
         checks = evaluate(workload.expect, result)
     except Exception:
         return record

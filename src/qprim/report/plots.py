@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from qprim.report.record import CheckRecord, RunRecord
-    from qprim.state.runs import SavedRun
+    from qprim.report.runs import SavedRun
 
 TOP_OUTCOMES = 16  # bars per histogram; the rest are summed into "other"
 SWEPT_OUTCOMES = 6  # outcomes drawn as curves over a sweep (the most frequent overall)

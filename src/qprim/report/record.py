@@ -6,7 +6,7 @@ leave a reader with a stale dict key. `record_version` 2 added parts, execution 
 and split PUBs; 3 added each PUB's parameter values and observable labels and each
 check's target, so tables, plots and exports label sweeps without re-loading the
 workload. Files of versions 1 and 2 still load (their PUBs have no `parameters` or
-`observables`: `qprim.state.runs.load_run` fills them from the workload copy if it can).
+`observables`: `qprim.report.runs.load_run` fills them from the workload copy if it can).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qprim import __version__
+from qprim.version import __version__
 
 RECORD_VERSION = 3
 

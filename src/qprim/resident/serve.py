@@ -34,13 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from qprim.flows.env import DEFAULTS
-from qprim.resident.protocol import STALE_EXIT, connect_unix, log_line, rss_bytes, send
+from qprim.flows.resident import STALE_EXIT, connect_unix, log_line, rss_bytes, send
 
 # What a command needs imported (qiskit_ibm_runtime comes with qprim's own modules; it
 # applies QISKIT_IBM_RUNTIME_LOG_LEVEL when imported, hence IMPORT_TIME_ENV).
 PRELOADED = (
     "qprim.cli.app",
-    "qprim.runner",
+    "qprim.usecases.run",
     "qprim.flows.run",
     "qprim.flows.blocks",
     "qprim.backends.aer",

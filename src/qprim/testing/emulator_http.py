@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from qprim.testing.emulator_devices import UnknownDeviceError
@@ -25,7 +25,30 @@ from qprim.testing.emulator_jobs import FINAL_STATES, ApiError, Job, JobInputErr
 from qprim.testing.emulator_sessions import RuntimeSession, UnknownSessionError, jobs_of
 
 if TYPE_CHECKING:
-    from qprim.testing.emulator import RuntimeEmulator
+    import threading
+
+    from qprim.testing.emulator_devices import DeviceCatalog
+    from qprim.testing.emulator_faults import FaultTable
+    from qprim.testing.emulator_jobs import JobStore
+    from qprim.testing.emulator_sessions import SessionStore
+
+
+class EmulatorState(Protocol):
+    """What the HTTP layer serves: the emulator's state (`qprim.testing.RuntimeEmulator`),
+    typed by its shape so that this module does not import the one that starts it."""
+
+    instance: str
+    strict_iam: bool
+    devices: DeviceCatalog
+    store: JobStore
+    session_store: SessionStore
+    faults: FaultTable
+    stopping: threading.Event
+
+    def token_is_valid(self, apikey: str) -> bool: ...
+
+    def sessions(self) -> list[dict[str, Any]]: ...
+
 
 API_PREFIX = "/api/v1"
 ERRORS_URL = "https://quantum.cloud.ibm.com/docs/errors"
@@ -98,7 +121,7 @@ Handler = Callable[[Request], Response]
 class Router:
     """Maps (method, path regex) to a handler of `RuntimeEmulator`'s API."""
 
-    def __init__(self, emulator: RuntimeEmulator) -> None:
+    def __init__(self, emulator: EmulatorState) -> None:
         self.emu = emulator
         self.issued_tokens: set[str] = set()
         api = API_PREFIX
@@ -421,7 +444,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, address: tuple[str, int], emulator: RuntimeEmulator) -> None:
+    def __init__(self, address: tuple[str, int], emulator: EmulatorState) -> None:
         self.emulator = emulator
         self.router = Router(emulator)
         super().__init__(address, RequestHandler)

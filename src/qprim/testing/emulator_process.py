@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from qprim.testing.prefect_server import free_port
+from qprim.flows.server import free_port
 
 
 class EmulatorClient:

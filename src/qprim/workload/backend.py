@@ -1,24 +1,22 @@
 """Backend and transpile settings from the workload, and the width check.
 
-Fake device names are validated against qiskit_ibm_runtime.fake_provider, which is
-imported only when a fake name is actually used (it costs about a second).
+What a device name may be is the backend kind's to say (`qprim.backends.kinds`): Aer's
+fake devices are validated against qiskit_ibm_runtime.fake_provider, imported only when
+a fake name is actually used (it costs about a second).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
-from functools import cache
-from typing import Any
+from dataclasses import replace
 
 from qiskit import QuantumCircuit
 from qiskit.circuit import CONTROL_FLOW_OP_NAMES
 
-from qprim.workload.circuits import suggest
+from qprim.backends.kinds import backend_kind
 from qprim.workload.model import BackendModel, TranspileModel
 from qprim.workload.source import SourceDoc
 from qprim.workload.types import (
-    AER_SIMULATOR,
     LEAST_BUSY,
     BackendSpec,
     LeastBusy,
@@ -33,64 +31,23 @@ STRUCTURAL = frozenset({*CONTROL_FLOW_OP_NAMES, "store"})
 
 def build_backend(model: BackendModel, doc: SourceDoc | None) -> BackendSpec:
     """`doc` is None for bare circuit files (flags): errors then name no line. The spec's
-    `where` is the `block:` line when a block is named (the block is looked up later)."""
+    `where` is the `block:` line when a block is named (the block is looked up later).
+    A device left to a block is filled in from it; else the kind's default applies, and
+    the kind says what it rejects (an unknown fake device, noise without a device)."""
     key = ("backend", "block") if model.block is not None else ("backend",)
     where = doc.at(key) if doc is not None else None
-    if model.kind == "ibm":
-        return _ibm_backend(model, doc, where)
-    for field in ("fractional_gates", "min_qubits", "dynamic_circuits"):
-        if field in model.model_fields_set:
-            _fail(doc, ("backend", field), f"{field} is an IBM device setting; on aer remove it")
-    if model.block is not None and model.name is None:
-        # device, noise and seed come from the saved block when the run starts
-        return BackendSpec(
-            kind="aer",
-            name=None,
-            noise=model.noise,
-            seed=model.seed,
-            block=model.block,
-            where=where,
-        )
-    name = model.name or AER_SIMULATOR
-    if name != AER_SIMULATOR:
-        valid = fake_device_names()
-        if name not in valid:
-            _fail(
-                doc,
-                ("backend", "name"),
-                f"unknown aer backend '{name}'"
-                f"{suggest(name, sorted(valid))}; use aer_simulator or a fake device such as "
-                f"{', '.join(sorted(valid)[:4])}, ... (qiskit_ibm_runtime.fake_provider)",
-            )
-    elif model.noise:
-        _fail(
-            doc,
-            ("backend", "noise"),
-            "noise: true needs a fake device to take the noise "
-            'model from, e.g. "name: fake_manila"',
-        )
+    kind = backend_kind(model.kind)
+    least_busy = _device_request(model, kind.runtime_service, doc)
+    name = None if least_busy is not None else model.name
+    if kind.device is not None and not (model.block is not None and name is None):
+        name = name or kind.device
+    if name is not None:
+        problem = kind.device_problem(name, model.noise)
+        if problem is not None:
+            _fail(doc, ("backend", problem.key), problem.message)
     return BackendSpec(
-        kind="aer", name=name, noise=model.noise, seed=model.seed, block=model.block, where=where
-    )
-
-
-def _ibm_backend(model: BackendModel, doc: SourceDoc | None, where: Any) -> BackendSpec:
-    """An IBM device by name, or (`name: least_busy`) the request that chooses one."""
-    least_busy = None
-    if model.name == LEAST_BUSY:
-        least_busy = LeastBusy(min_qubits=model.min_qubits, dynamic_circuits=model.dynamic_circuits)
-    else:
-        for field in ("min_qubits", "dynamic_circuits"):
-            if getattr(model, field) is not None:
-                _fail(
-                    doc,
-                    ("backend", field),
-                    f"{field} filters the devices least_busy chooses from; add "
-                    '"name: least_busy" to the backend, or remove it',
-                )
-    return BackendSpec(
-        kind="ibm",
-        name=None if least_busy else model.name,
+        kind=model.kind,
+        name=name,
         noise=model.noise,
         seed=model.seed,
         block=model.block,
@@ -100,12 +57,41 @@ def _ibm_backend(model: BackendModel, doc: SourceDoc | None, where: Any) -> Back
     )
 
 
+def _device_request(
+    model: BackendModel, runtime_service: bool, doc: SourceDoc | None
+) -> LeastBusy | None:
+    """`name: least_busy` with its filters, where the kind has devices to choose from (and
+    fractional gates); the filters without it, or any of it elsewhere, is an input error."""
+    for field in ("fractional_gates", "min_qubits", "dynamic_circuits"):
+        if field in model.model_fields_set and not runtime_service:
+            _fail(
+                doc,
+                ("backend", field),
+                f"{field} is an IBM device setting; on {model.kind} remove it",
+            )
+    if model.name == LEAST_BUSY:
+        if not runtime_service:
+            _fail(
+                doc,
+                ("backend", "name"),
+                f"least_busy chooses among IBM devices; on {model.kind} name the device",
+            )
+        return LeastBusy(min_qubits=model.min_qubits, dynamic_circuits=model.dynamic_circuits)
+    for field in ("min_qubits", "dynamic_circuits"):
+        if getattr(model, field) is not None:
+            _fail(
+                doc,
+                ("backend", field),
+                f"{field} filters the devices least_busy chooses from; add "
+                '"name: least_busy" to the backend, or remove it',
+            )
+    return None
+
+
 def least_busy_from_block(spec: BackendSpec) -> BackendSpec:
     """A block's default device may be `least_busy` too: then it is a request, unfiltered."""
-    if spec.kind != "ibm" or spec.name != LEAST_BUSY:
+    if spec.name != LEAST_BUSY or not backend_kind(spec.kind).runtime_service:
         return spec
-    from dataclasses import replace
-
     return replace(spec, name=None, least_busy=spec.least_busy or LeastBusy())
 
 
@@ -113,22 +99,6 @@ def build_transpile(model: TranspileModel | bool) -> TranspileSpec:
     if isinstance(model, bool):
         return TranspileSpec() if model else TranspileSpec(enabled=False)
     return TranspileSpec(optimization_level=model.optimization_level, seed=model.seed)
-
-
-@cache
-def fake_device_names() -> frozenset[str]:
-    """Snake names (`fake_manila`) of the fake devices in qiskit_ibm_runtime."""
-    import inspect
-
-    from qiskit.providers import BackendV2
-    from qiskit_ibm_runtime import fake_provider
-
-    names = set()
-    for attr, value in vars(fake_provider).items():
-        if attr.startswith("Fake") and inspect.isclass(value) and issubclass(value, BackendV2):
-            stem = attr.removesuffix("V2")
-            names.add(re.sub(r"(?<!^)(?=[A-Z])", "_", stem).lower())
-    return frozenset(names)
 
 
 def check_width(w: Workload, num_qubits: int, backend_label: str) -> None:

@@ -12,7 +12,6 @@ transpiler cannot synthesize, and a declaration of more bits than memory holds.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
@@ -24,6 +23,7 @@ from qiskit import QuantumCircuit, qasm2, qasm3, qpy
 from qiskit.circuit import CONTROL_FLOW_OP_NAMES, Operation
 from qiskit.circuit.library import get_standard_gate_name_mapping
 
+from qprim.errors import suggest
 from qprim.workload.limits import MAX_CIRCUIT_BITS, MAX_FILE_BYTES, MAX_WORKLOAD_BYTES, count
 from qprim.workload.types import Location, WorkloadError
 
@@ -314,12 +314,6 @@ def pick_qpy(
             f'{len(circuits)} circuit(s), e.g. "index: {len(circuits) - 1}"',
         )
     return circuits[index]
-
-
-def suggest(word: str, choices: list[str]) -> str:
-    """`; did you mean 'x'?` for close names, else empty."""
-    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
-    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def has_measurements(circuit: QuantumCircuit) -> bool:

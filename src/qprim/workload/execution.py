@@ -8,6 +8,7 @@ the legacy primitives (see `digest`): they limit or repeat the work, not its res
 
 from __future__ import annotations
 
+from qprim.backends.kinds import backend_kind
 from qprim.workload.model import ExecutionModel, RetryModel
 from qprim.workload.source import SourceDoc
 from qprim.workload.types import ExecutionSpec
@@ -18,13 +19,14 @@ IBM_ONLY = ("primitives", "max_execution_time", "max_time", "max_usage_seconds")
 def build_execution(
     model: ExecutionModel, retry: RetryModel | None, kind: str, doc: SourceDoc
 ) -> ExecutionSpec:
-    if model.mode in ("batch", "session") and kind != "ibm":
+    runtime_service = backend_kind(kind).runtime_service
+    if model.mode in ("batch", "session") and model.mode not in backend_kind(kind).modes:
         raise doc.error(
             ("execution", "mode"),
             f"mode {model.mode} is an IBM Quantum execution mode; on {kind} use "
             '"mode: auto" or "mode: job"',
         )
-    if kind != "ibm":
+    if not runtime_service:
         for field in IBM_ONLY:
             if field in model.model_fields_set:
                 raise doc.error(
@@ -46,7 +48,7 @@ def build_execution(
         max_executions_per_job=model.max_executions_per_job,
         mode=model.mode,
         where=doc.at(("execution",)),
-        primitives=(model.primitives or "executor") if kind == "ibm" else None,
+        primitives=(model.primitives or "executor") if runtime_service else None,
         max_execution_time=model.max_execution_time,
         max_time=model.max_time,
         max_usage_seconds=model.max_usage_seconds,

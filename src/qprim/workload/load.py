@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 from qiskit import QuantumCircuit
 
+from qprim.backends.kinds import backend_kind
 from qprim.errors import InputError
 from qprim.workload.backend import build_backend, build_transpile
 from qprim.workload.circuits import (
@@ -154,9 +155,9 @@ def _check_header(doc: SourceDoc) -> None:
 def _check_options(
     primitive: str, kind: str, options: dict[str, Any], doc: SourceDoc, primitives: str | None
 ) -> None:
-    """`options:` as the workload's backend takes them: each backend says what it accepts
-    (imported here, so an Aer workload never imports the IBM client); on IBM, what the
-    chosen primitives (client-side or legacy) take."""
+    """`options:` as the workload's backend takes them: each backend kind says what it
+    accepts (an Aer workload never imports the IBM client); on IBM, what the chosen
+    primitives (client-side or legacy) take."""
     if not options:
         return
     if "max_execution_time" in options and "max_execution_time" in (
@@ -166,15 +167,7 @@ def _check_options(
             ("options", "max_execution_time"),
             "max_execution_time is given twice: keep execution.max_execution_time",
         )
-    if kind == "ibm":
-        from functools import partial
-
-        from qprim.backends.ibm.options import option_problem
-
-        check = partial(option_problem, primitives=primitives or "executor")
-    else:
-        from qprim.backends.aer.options import option_problem as check
-    problem = check(primitive, options)
+    problem = backend_kind(kind).option_problem(primitive, options, primitives)
     if problem is not None:
         path = ("options", *problem.path)
         raise doc.error(path, f"{label(path)}: {problem.message}")

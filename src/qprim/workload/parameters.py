@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qprim.workload.circuits import check_file, shown_path, suggest
+from qprim.errors import suggest
+from qprim.workload.circuits import check_file, shown_path
 from qprim.workload.limits import MAX_FILE_BYTES, MAX_POINTS, count
 from qprim.workload.model import LinspaceModel, ParametersFileModel, ParameterValues, PubModel
 from qprim.workload.source import Path_, SourceDoc

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 from qiskit import QuantumCircuit
 
-from qprim.workload.circuits import for_estimator, has_measurements, suggest
+from qprim.errors import suggest
+from qprim.workload.circuits import for_estimator, has_measurements
 from qprim.workload.model import OptionsModel, PubModel
 from qprim.workload.observables import build_observables
 from qprim.workload.parameters import bind, check_points

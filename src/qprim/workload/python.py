@@ -1,6 +1,6 @@
 """PUBs built in Python -> a checked, digested Workload, as if read from a file.
 
-For people who build circuits in code (`qprim.run_pubs`, `qprim.flows.tasks.submit_pubs`):
+For people who build circuits in code (`qprim.run_pubs`, `qprim.tasks.submit_pubs`):
 PUBs come in every form Qiskit's primitives accept (a circuit, `(circuit, values,
 shots)`, `(circuit, observables, values, precision)`, `SamplerPub`, `EstimatorPub`) and
 are coerced by Qiskit itself, then checked as the loader checks a file: parameters all

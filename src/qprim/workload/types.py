@@ -10,17 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from qprim.backends.aer.devices import AER_SIMULATOR
+from qprim.backends.base import Primitive
 from qprim.errors import InputError
 
 if TYPE_CHECKING:
     import numpy as np
     from qiskit import QuantumCircuit
 
-Primitive = Literal["sampler", "estimator"]
-BackendKind = Literal["aer", "ibm"]
+BackendKind = Literal["aer", "ibm"]  # the keys of qprim.backends.kinds.KINDS
 
 DEFAULT_SHOTS = 1024
-AER_SIMULATOR = "aer_simulator"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from qprim.backends.aer.devices import AER_SIMULATOR
 from qprim.backends.aer.execute import AerRunner, InProcess
 from qprim.backends.aer.options import AER_OPTIONS
 from qprim.backends.aer.store import AerJobStore, StoredJob, utc_now
@@ -27,7 +28,6 @@ from qprim.backends.base import (
 )
 from qprim.errors import InputError, JobFailedError
 from qprim.state import codec
-from qprim.workload.types import AER_SIMULATOR
 
 if TYPE_CHECKING:
     from qiskit.providers import BackendV2

@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from qiskit.transpiler import Target
 
     from qprim.backends.ibm.usage import Quota
-    from qprim.workload.types import LeastBusy
 
 T = TypeVar("T")
 
@@ -250,12 +249,14 @@ class IBMBackend:
 
         return self._call(lambda: list_devices(self.service), "listing the instance's devices")
 
-    def least_busy(self, request: LeastBusy) -> Device:
-        """The device `name: least_busy` chooses now (see `choose`)."""
+    def least_busy(
+        self, min_qubits: int | None = None, dynamic_circuits: bool | None = None
+    ) -> Device:
+        """The device `name: least_busy` chooses now, with its filters (see `choose`)."""
         from qprim.backends.ibm.choose import choose
 
         return self._call(
-            lambda: choose(self.service, request, self.fractional_gates),
+            lambda: choose(self.service, min_qubits, dynamic_circuits, self.fractional_gates),
             "choosing the least busy device",
         )
 

@@ -11,39 +11,41 @@ two processes choosing at the same moment agree.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qprim.backends.base import Device, processor_name
 from qprim.errors import InputError
-
-if TYPE_CHECKING:
-    from qprim.workload.types import LeastBusy
 
 # The gates IBM calls fractional (`service.backend(use_fractional_gates=True)` checks these)
 FRACTIONAL_GATES = frozenset({"rzz", "rx"})
 
 
-def list_devices(service: Any, least_busy: LeastBusy | None = None) -> list[Device]:
-    """The instance's devices (those that pass `least_busy`'s filters, when given), each
-    with its status at this moment, by name."""
+def list_devices(
+    service: Any, min_qubits: int | None = None, dynamic_circuits: bool | None = None
+) -> list[Device]:
+    """The instance's devices (those that pass the filters, when given), each with its
+    status at this moment, by name."""
     found = service.backends(
-        min_num_qubits=least_busy.min_qubits if least_busy else None,
-        dynamic_circuits=least_busy.dynamic_circuits if least_busy else None,
+        min_num_qubits=min_qubits,
+        dynamic_circuits=dynamic_circuits,
         use_fractional_gates=None,  # the devices as they are: fractional gates not removed
     )
     return sorted((_device(backend) for backend in found), key=lambda device: device.name)
 
 
-def choose(service: Any, request: LeastBusy, fractional_gates: bool) -> Device:
-    """The operational device with the fewest pending jobs that passes `request`'s filters
-    (and has fractional gates, when the workload uses them)."""
+def choose(
+    service: Any, min_qubits: int | None, dynamic_circuits: bool | None, fractional_gates: bool
+) -> Device:
+    """The operational device with the fewest pending jobs that passes the filters (and
+    has fractional gates, when the workload uses them)."""
     candidates = [
         device
-        for device in list_devices(service, request)
+        for device in list_devices(service, min_qubits, dynamic_circuits)
         if device.operational and (device.fractional_gates or not fractional_gates)
     ]
     if not candidates:
-        wanted = ", ".join(f"{key} {value}" for key, value in request.as_dict().items())
+        filters = {"min_qubits": min_qubits, "dynamic_circuits": dynamic_circuits}
+        wanted = ", ".join(f"{key} {value}" for key, value in filters.items() if value is not None)
         fractional = " with fractional gates" if fractional_gates else ""
         raise InputError(
             f"least_busy found no operational device{fractional}"

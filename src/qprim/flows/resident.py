@@ -1,6 +1,7 @@
 """How a command and qprim's resident process talk: where the socket is, how to reach it
-however long its path, and the few messages besides a command. Standard library only:
-`qprim.launch`, the server's supervisor and `qprim server status` use it without imports.
+however long its path, and the few messages besides a command. Standard library only,
+like the local server's `server` and `supervisor` beside it: `qprim.launch`, the
+supervisor and `qprim server status` use it without imports.
 """
 
 from __future__ import annotations

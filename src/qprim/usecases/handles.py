@@ -1,5 +1,5 @@
 """Submit now, collect later: the use cases behind the public Prefect tasks
-(`qprim.flows.tasks.submit_pubs` and `fetch_result`), for people who wire qprim's
+(`qprim.tasks.submit_pubs` and `fetch_result`), for people who wire qprim's
 guarantees into flows of their own.
 
 `submit` makes (or finds) each job of a workload exactly as `qprim run` does (the
@@ -14,13 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qprim.assemble import Layout, combine, raise_worst
-from qprim.runner import (
-    check_against_backend,
-    deadline_after,
-    in_process_backends,
-    plan_for,
-)
+from qprim.backends.kinds import backend_kind
+from qprim.usecases.assemble import Layout, combine, raise_worst
+from qprim.usecases.backends import deadline_after, in_process_backends
+from qprim.usecases.prepare import check_against_backend, plan_for
 
 if TYPE_CHECKING:
     from qiskit.primitives import PrimitiveResult
@@ -29,7 +26,7 @@ if TYPE_CHECKING:
     from qprim.backends.ibm import IBMAccount
     from qprim.engine import Collected, Engine, Submitted
     from qprim.plan.jobs import JobSpec
-    from qprim.stores import Stores
+    from qprim.usecases.stores import Stores
     from qprim.workload.types import BackendSpec, Workload
 
 
@@ -57,7 +54,7 @@ class JobHandle:
 
 def submit(workload: Workload, *, refresh: bool = False, timeout: float | None = None) -> JobHandle:
     """Make (or find, if this work ran before) every job of `workload`; wait for none."""
-    from qprim.stores import open_stores
+    from qprim.usecases.stores import open_stores
 
     accounts: dict[str | None, IBMAccount] = {}
     plan = plan_for(workload, accounts)
@@ -82,11 +79,11 @@ def collect(handle: JobHandle, *, timeout: float | None = None) -> PrimitiveResu
     result from the result store when it is there (no backend call), else fetched and
     stored the moment it arrives."""
     accounts: dict[str | None, IBMAccount] = {}
-    if handle.backend.block is not None and handle.backend.kind == "ibm":
-        from qprim.runner import from_block
+    if handle.backend.block is not None and backend_kind(handle.backend.kind).accounts:
+        from qprim.usecases.prepare import from_block
 
         from_block(handle.backend, accounts)
-    from qprim.stores import open_stores
+    from qprim.usecases.stores import open_stores
 
     stores = open_stores()
     deadline = deadline_after(timeout)

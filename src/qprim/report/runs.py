@@ -144,7 +144,7 @@ def load_run(path: str | os.PathLike[str]) -> SavedRun:
     except (OSError, ValueError, ValidationError) as exc:
         raise InputError(f"{folder}: not a qprim run folder ({exc})") from exc
     if record.record_version < LABELLED_RECORD:
-        record = completed(record, folder, result)
+        record = completed(record, folder / WORKLOAD_DIR, result)
     return SavedRun(folder, result, record)
 
 

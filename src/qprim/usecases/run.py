@@ -1,4 +1,4 @@
-"""The use cases behind `qprim run` and `qprim fetch` (and the Python API).
+"""`qprim run` (and the Python API's `qprim.run`): many workloads, one flow run.
 
 The data path reads straight through: files -> workloads (every input error of every
 file found first) -> plans (JobSpecs) -> the engine, inside one Prefect flow run
@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import glob
 import logging
-import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qprim.cost import check_cost
-from qprim.device_choice import choose_device
+from qprim.backends.kinds import backend_kind
 from qprim.engine.events import EventSink, ignore
 from qprim.errors import (
     EXIT_CODES,
@@ -32,34 +30,26 @@ from qprim.errors import (
     describe_failure,
     still_running,
 )
-from qprim.files import qprim_home
 from qprim.plan.prepare import Preparer
-from qprim.state import runs
-from qprim.workload import (
-    CircuitFileFlags,
-    WorkloadError,
-    check_operations,
-    check_width,
-    load_workload,
-    workload_digest,
-)
-from qprim.workload.backend import least_busy_from_block
+from qprim.report import runs
+from qprim.usecases.backends import aer_runner, deadline_after, open_backends
+from qprim.usecases.choose_device import choose_device
+from qprim.usecases.cost import check_cost
+from qprim.usecases.prepare import check_against_backend, plan_for, use_prefect
+from qprim.workload import CircuitFileFlags
 from qprim.workload.types import Workload
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from qprim.backends import Backend, Backends
-    from qprim.backends.aer.execute import AerRunner
-    from qprim.backends.aer.store import AerJobStore
+    from qprim.backends import Backends
     from qprim.backends.ibm import IBMAccount
-    from qprim.engine import Collected, Engine, FaultPoint, Outcome
+    from qprim.engine import Engine, FaultPoint, Outcome
     from qprim.flows.run import RunCommand
     from qprim.plan.jobs import WorkloadPlan
     from qprim.report.record import FlowRunRef
     from qprim.state.journal import Journal, Submission
-    from qprim.stores import Stores
-    from qprim.workload.types import BackendSpec, Workload
+    from qprim.usecases.stores import Stores
 
     # how a command's flow run is made: a new one (the CLI), or the one already running
     # (a deployment's)
@@ -68,8 +58,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("qprim")
 WORKLOAD_SUFFIXES = (".yaml", ".yml")
 INPUT_SUFFIXES = (*WORKLOAD_SUFFIXES, ".qpy", ".qasm")
-AER_PROCESSES_ENV = "QPRIM_AER_PROCESSES"
-IBM_CALL_TIMEOUT_ENV = "QPRIM_IBM_CALL_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -157,10 +145,6 @@ def expand(inputs: Sequence[Path | Workload]) -> dict[Path, Path | Workload]:
     return expanded
 
 
-def deadline_after(timeout: float | None) -> float | None:
-    return None if timeout is None else time.time() + timeout
-
-
 def run(
     request: RunRequest,
     fault: FaultPoint | None = None,
@@ -170,7 +154,7 @@ def run(
 ) -> list[WorkloadRun]:
     """Run every workload of `request`; one result per input, in input order. `team` names
     the team block that says where the state is (else this machine's settings)."""
-    from qprim.stores import open_stores, settings
+    from qprim.usecases.stores import open_stores, settings
 
     started = time.monotonic()
     deadline = deadline_after(request.timeout)
@@ -206,7 +190,7 @@ def run(
         for refused in ended.values():
             request.refused(refused)
         if plans:
-            _use_prefect()
+            use_prefect()
 
             engine = _engine(stores, backends, request, deadline, fault, preparer)
             done = _run_flow(
@@ -299,102 +283,6 @@ def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> Ser
     )
 
 
-def check(
-    path: Path,
-    flags: CircuitFileFlags | None = None,
-    then: Callable[[WorkloadPlan, Backends], None] | None = None,
-) -> WorkloadPlan:
-    """`qprim validate`: load, complete from the block, plan and check against the backend,
-    submitting nothing; `then` sees the checked plan and its backends (`--estimate`)."""
-    from functools import partial
-
-    from qprim.backends.aer.store import AerJobStore
-    from qprim.state.locks import file_lock
-    from qprim.state.storage import LocalStorage
-
-    accounts: dict[str | None, IBMAccount] = {}
-    plan = plan_for(path, accounts, flags)
-    # the device's facts only: nothing is submitted, nothing written
-    aer_store = AerJobStore(LocalStorage(qprim_home()), partial(file_lock, qprim_home() / "locks"))
-    backends = in_process_backends(aer_store, accounts)
-    plan = choose_device(plan, None, backends, refresh=True)
-    _check_fits(plan.workload, backends(plan.workload.backend))
-    if then is not None:
-        then(plan, backends)
-    return plan
-
-
-def plan_for(
-    source: Path | Workload,
-    accounts: dict[str | None, IBMAccount],
-    flags: CircuitFileFlags | None = None,
-) -> WorkloadPlan:
-    """Load a workload (unless it is loaded), complete its backend from its block, split it
-    into JobSpecs; an IBM block's account is kept in `accounts`."""
-    from qprim.plan.jobs import plan_workload
-
-    workload = source if isinstance(source, Workload) else load_workload(source, flags)
-    if workload.backend.block is not None:
-        backend = least_busy_from_block(from_block(workload.backend, accounts))
-        workload = replace(workload, backend=backend)
-        workload = replace(workload, digest=workload_digest(workload))
-    return plan_workload(workload)
-
-
-def from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> BackendSpec:
-    """`spec` completed from its block; an IBM block's account is kept in `accounts`, and
-    the settings the client reads only from the environment are set for this process."""
-    _use_prefect()
-    from qprim.flows.blocks import resolve
-    from qprim.flows.health import check_prefect_api
-
-    check_prefect_api()
-
-    try:
-        filled, account = resolve(spec)
-    except InputError as exc:  # the block's name is wrong: say where the workload wrote it
-        if spec.where is None:
-            raise
-        raise WorkloadError(spec.where, str(exc)) from None
-    if account is not None:
-        accounts[spec.block] = account
-        os.environ.update(account.client_environment())
-    return filled
-
-
-def _use_prefect() -> None:
-    """Settle this process's Prefect server (starting qprim's own if need be) only once
-    one is needed: bad input never waits for a server, nor leaves one running."""
-    from qprim.flows.env import use_prefect
-
-    use_prefect()
-
-
-def _needs_submitting(plan: WorkloadPlan, journal: Journal, refresh: bool) -> bool:
-    """Some job of the plan has no recorded job yet (or `--refresh` asks for new ones)."""
-    if refresh:
-        return True
-    latest = [journal.latest(job.digest) for job in plan.jobs]
-    return any(row is None or row.job_id is None for row in latest)
-
-
-def check_against_backend(
-    plan: WorkloadPlan, journal: Journal, backends: Backends, refresh: bool
-) -> None:
-    """A circuit wider than the backend is an input error, found before anything is
-    submitted; a workload whose jobs all exist was checked when they were submitted."""
-    if not _needs_submitting(plan, journal, refresh):
-        return
-    _check_fits(plan.workload, backends(plan.workload.backend))
-
-
-def _check_fits(w: Workload, backend: Backend) -> None:
-    """The workload's circuits fit the backend: its width, the control flow it runs."""
-    label = f"{backend.kind}:{backend.name}"
-    check_width(w, backend.num_qubits, label)
-    check_operations(w, backend.target.operation_names, label)
-
-
 def _backends(
     plans: list[WorkloadPlan],
     stores: Stores,
@@ -405,59 +293,15 @@ def _backends(
     unfinished = [
         job
         for plan in plans
-        if plan.workload.backend.kind == "aer"
+        if backend_kind(plan.workload.backend.kind).local
         for job in plan.jobs
         if refresh or not _has_result(stores.journal.latest(job.digest))
     ]
-    return _open_backends(stores.aer, _aer_runner(len(unfinished)), accounts, deadline)
-
-
-def in_process_backends(
-    aer_store: AerJobStore, accounts: dict[str | None, IBMAccount], deadline: float | None = None
-) -> Backends:
-    """Backends for work that runs at most one Aer simulation at a time, in this process."""
-    from qprim.backends.aer.execute import InProcess
-
-    return _open_backends(aer_store, InProcess(), accounts, deadline)
-
-
-def _open_backends(
-    aer_store: AerJobStore,
-    aer_runner: AerRunner,
-    accounts: dict[str | None, IBMAccount],
-    deadline: float | None,
-) -> Backends:
-    from qprim.backends import Backends
-
-    return Backends(
-        aer_store=aer_store,
-        aer_runner=aer_runner,
-        accounts=accounts,
-        deadline=deadline,
-        ibm_call_timeout=ibm_call_timeout(),
-    )
-
-
-def ibm_call_timeout() -> float | None:
-    """`QPRIM_IBM_CALL_TIMEOUT`: seconds any one IBM client call may take (default 300)."""
-    value = os.environ.get(IBM_CALL_TIMEOUT_ENV)
-    return float(value) if value else None
+    return open_backends(stores.aer, aer_runner(len(unfinished)), accounts, deadline)
 
 
 def _has_result(row: Submission | None) -> bool:
     return row is not None and row.result_sha256 is not None
-
-
-def _aer_runner(jobs: int) -> AerRunner:
-    """Several Aer jobs to run: a pool of worker processes, one per core (or
-    `QPRIM_AER_PROCESSES`; 0 runs every simulation in this process)."""
-    from qprim.backends.aer.execute import InProcess, WorkerPool
-
-    wanted = os.environ.get(AER_PROCESSES_ENV)
-    size = int(wanted) if wanted else (os.cpu_count() or 1)
-    if jobs < 2 or size < 1:
-        return InProcess()
-    return WorkerPool(min(size, jobs))
 
 
 def _engine(
@@ -497,9 +341,9 @@ def _finish(
     started: float,
 ) -> WorkloadRun:
     """Assemble, check and save one workload's run, and show it in the Prefect UI."""
-    from qprim.assemble import assemble
     from qprim.flows.artifacts import publish
     from qprim.flows.health import is_prefect_unreachable
+    from qprim.usecases.assemble import assemble
 
     w = plan.workload
     try:
@@ -516,12 +360,7 @@ def _finish(
     except OSError as exc:
         return _failed(w.source, _not_saved(exc, folder, done.record.job_ids), started, w.name)
     saved = runs.SavedRun(folder, done.result, done.record)
-    try:
-        publish(saved)
-    except Exception as exc:
-        if not is_prefect_unreachable(exc):
-            raise
-        log.warning("the run's Prefect artifacts were not created: the server stopped answering")
+    publish(saved)
     code = ExitCode.CHECKS_FAILED if done.record.failed_checks else ExitCode.OK
     return WorkloadRun(w.source, w.name, code, time.monotonic() - started, saved)
 
@@ -530,7 +369,6 @@ def _publish_unfinished(plan: WorkloadPlan, engine: Engine, why: str, running: b
     """The workload's `run-summary` artifact when it did not finish: why, and its jobs (the
     ones still `running` at the backend can be collected later)."""
     from qprim.flows.artifacts import publish_unfinished
-    from qprim.flows.health import is_prefect_unreachable
 
     jobs = _kept_jobs(plan, engine.journal)
     submitted = any(job_id is not None for _, job_id, _ in jobs)
@@ -540,12 +378,7 @@ def _publish_unfinished(plan: WorkloadPlan, engine: Engine, why: str, running: b
         if running and submitted
         else ""
     )
-    try:
-        publish_unfinished(plan.workload.name, why, jobs, hint)
-    except Exception as exc:
-        if not is_prefect_unreachable(exc):
-            raise
-        log.warning("the run's Prefect artifacts were not created: the server stopped answering")
+    publish_unfinished(plan.workload.name, why, jobs, hint)
 
 
 def _not_saved(exc: OSError, folder: Path, job_ids: list[str]) -> StateError:
@@ -578,91 +411,3 @@ def _command_name(plans: list[WorkloadPlan], paths: list[Path]) -> str:
         return plans[0].workload.name
     parents = {path.parent.name for path in paths}
     return parents.pop() if len(parents) == 1 and "" not in parents else "qprim-run"
-
-
-# ----- qprim fetch JOB_ID -----------------------------------------------------------------
-def fetch(
-    job_id: str,
-    *,
-    out: Path | None,
-    timeout: float | None,
-    block: str | None = None,
-    events: EventSink = ignore,
-) -> runs.SavedRun:
-    """Fetch a job by id, in any process: the journal says where it ran (or `block` does)."""
-    from qprim.engine import Engine, Submitted
-    from qprim.stores import open_stores
-
-    folder = out or runs.RUNS_DIR / f"fetch-{job_id}"
-    runs.check_destination(folder)
-    stores = open_stores()
-    row = stores.journal.by_job_id(job_id)
-    accounts: dict[str | None, IBMAccount] = {}
-    spec = backend_of(job_id, row, block, stores.aer, accounts)
-    _use_prefect()
-    from qprim.flows.run import FetchCommand, fetch_command, log_event
-
-    deadline = deadline_after(timeout)
-    backends = in_process_backends(stores.aer, accounts, deadline)
-
-    def both(event: object) -> None:
-        events(event)  # type: ignore[arg-type]
-        log_event(event)  # type: ignore[arg-type]
-
-    engine = Engine(stores.journal, backends, stores.results, events=both, deadline=deadline)
-    submitted = Submitted(
-        digest=row.digest if row else "",
-        label=job_id,
-        workload=row.workload if row else job_id,
-        backend=spec,
-        job_id=job_id,
-        submit="reused",
-        tag=row.tag if row else "",
-        session_id=row.session_id if row else None,
-        mode=row.mode if row else "job",
-        facts=tuple(row.pubs or ()) if row else (),
-    )
-
-    def finish(collected: Collected, flow_run: FlowRunRef) -> runs.SavedRun:
-        from qprim.assemble import fetched_record
-        from qprim.flows.artifacts import publish
-
-        data = engine.payload(spec.kind, job_id)
-        record, result = fetched_record(collected, row, data, flow_run)
-        runs.save_run(folder, record, data)
-        saved = runs.SavedRun(folder, result, record)
-        publish(saved)
-        return saved
-
-    return fetch_command(FetchCommand(submitted, engine, finish, stores.settings.results))
-
-
-def backend_of(
-    job_id: str,
-    row: Submission | None,
-    block: str | None,
-    aer_store: AerJobStore,
-    accounts: dict[str | None, IBMAccount],
-) -> BackendSpec:
-    """Where a job ran: the `--block` given, its journal row, or the Aer job store."""
-    from qprim.workload.types import BackendSpec
-
-    if block is not None:
-        return from_block(BackendSpec(kind="ibm", name=None, block=block), accounts)
-    if row is not None:
-        spec = BackendSpec(
-            kind=row.backend_kind,  # type: ignore[arg-type]
-            name=row.backend_name,
-            block=row.block,
-        )
-        if row.backend_kind == "ibm":
-            return from_block(spec, accounts) if spec.block else spec
-        job = aer_store.get(job_id)
-        return replace(spec, noise=job.header["noise"]) if job is not None else spec
-    job = aer_store.get(job_id) if job_id.startswith("aer-") else None
-    if job is not None:
-        return BackendSpec(kind="aer", name=job.header["backend"], noise=job.header["noise"])
-    raise InputError(
-        f"unknown job {job_id!r}: it is not in the journal or the Aer job store; "
-        "for an IBM job submitted elsewhere, name the credentials with --block NAME"
-    )

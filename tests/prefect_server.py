@@ -1,4 +1,4 @@
-"""A real Prefect server on a free loopback port, for tests, benchmarks and users' CI.
+"""A real Prefect server on a free loopback port, for the tests and the benchmarks.
 
 A server of the caller's, for as long as the caller holds it: the test suite starts one
 and points every `qprim` process at it (`PREFECT_API_URL`), its fast path.

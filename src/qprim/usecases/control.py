@@ -12,8 +12,9 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from qprim.backends.kinds import backend_kind
 from qprim.errors import InputError, JobFailedError, QprimError
-from qprim.runner import backend_of, in_process_backends
+from qprim.usecases.backends import backend_of, in_process_backends
 
 if TYPE_CHECKING:
     from qprim.backends.base import QueueInfo
@@ -58,7 +59,7 @@ def cancel(job_id: str, *, block: str | None = None) -> Cancellation:
     A job that already ended is left as it is (and its status recorded). Aer cancels only
     jobs no worker has started: a running Aer job is refused, as InputError."""
     from qprim.backends.base import JobStatus
-    from qprim.stores import open_stores
+    from qprim.usecases.stores import open_stores
 
     stores = open_stores()
     journal = stores.journal
@@ -76,7 +77,7 @@ def cancel(job_id: str, *, block: str | None = None) -> Cancellation:
         backend.cancel(job_id)
     after = backend.status(job_id)
     journal.record_status(job_id, after.value)
-    if after == JobStatus.RUNNING and spec.kind == "aer":
+    if after == JobStatus.RUNNING and not backend_kind(spec.kind).cancels_running:
         raise InputError(
             f"Aer job {job_id} is already running and cannot be cancelled (Aer cancels only "
             "queued jobs); it finishes on its own"
@@ -89,7 +90,7 @@ def refresh(limit: int) -> list[Refreshed]:
     to have ended, and record it; for a queued job, where it stands (if the backend says).
     A backend that cannot answer is reported and skipped, never fatal."""
     from qprim.backends.base import JobStatus
-    from qprim.stores import open_stores
+    from qprim.usecases.stores import open_stores
 
     stores = open_stores()
     journal = stores.journal

@@ -37,7 +37,10 @@ def choose_device(
     if recorded is not None:
         name, detail = recorded, f"least_busy: {recorded}, as its jobs recorded"
     else:
-        chosen = backends(spec).least_busy(spec.least_busy)  # type: ignore[attr-defined]
+        request = spec.least_busy
+        chosen = backends(spec).least_busy(  # type: ignore[attr-defined]
+            request.min_qubits, request.dynamic_circuits
+        )
         name = chosen.name
         detail = f"least_busy chose {name} ({chosen.pending_jobs} pending jobs)"
     workload = replace(plan.workload, backend=replace(spec, name=name))

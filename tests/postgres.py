@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server on a free loopback port, for tests and users' CI.
+"""A throwaway PostgreSQL server on a free loopback port, for the team tests.
 
 `initdb` into a fresh folder, `pg_ctl start` with the unix socket inside that folder,
 then stop it and remove everything. `initdb` refuses to run as root, so as root the
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from qprim.testing.prefect_server import free_port
+from tests.prefect_server import free_port
 
 PG_BIN_ENV = "QPRIM_PG_BIN"
 SERVER_USER = "postgres"

@@ -22,9 +22,11 @@ def available_devices(block: str | None) -> tuple[str, list[Device]]:
 
     if block is None:
         return "aer", list_devices()
-    from qprim.runner import from_block, ibm_call_timeout
+    from qprim.usecases.backends import ibm_call_timeout
+    from qprim.usecases.prepare import from_block, use_prefect
     from qprim.workload.types import BackendSpec
 
+    use_prefect()
     kind = _kind_of(block)
     if kind == "aer":
         return f"aer:{block}", list_devices()
@@ -40,9 +42,6 @@ def available_devices(block: str | None) -> tuple[str, list[Device]]:
 
 
 def _kind_of(block: str) -> str:
-    from qprim.flows.env import use_prefect
-
-    use_prefect()
     from qprim.flows.blocks import show_block
 
     return str(show_block(block)["kind"])
