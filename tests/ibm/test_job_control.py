@@ -35,7 +35,9 @@ def test_refresh_records_how_a_job_ended_and_cancel_stops_a_queued_one(ibm: IBM)
     refreshed = ibm.qprim.run("jobs", "--refresh")
     assert refreshed.returncode == 0, refreshed.stderr
     assert re.search(rf"^{quick} \(quick\): \S+ -> DONE$", refreshed.stderr, re.M)
-    assert slow not in refreshed.stderr  # still queued: nothing changed
+    # still queued: no change of status, but where it stands in the queue
+    (waiting,) = [line for line in refreshed.stderr.splitlines() if line.startswith(slow)]
+    assert "->" not in waiting and f"{slow} (slow): QUEUED, position 1 in the queue" in waiting
     rows = {row.split("\t")[3]: row.split("\t") for row in refreshed.stdout.splitlines()[1:]}
     assert (rows[quick][-1], rows[slow][-1]) == ("DONE", "QUEUED")
     assert rows[slow][4] == "ibm:fake_manila"
