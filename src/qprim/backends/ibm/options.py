@@ -105,17 +105,17 @@ def _estimator_combination(options: Any, where: str) -> OptionProblem | None:
         validate_noise_factors,
     )
 
-    with warnings.catch_warnings(record=True) as overridden:
+    with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")  # each override once, to report it
         final = finalize_estimator_options(options)
+    for other in (w for w in seen if w.category is not UserWarning):  # not ours to keep
+        warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
+    overridden = [str(w.message) for w in seen if w.category is UserWarning]
     if overridden:
-        field = next(
-            (f for f in ("enable_measure", "enable_gates") if f in str(overridden[0].message)), ""
-        )
+        field = next((f for f in ("enable_measure", "enable_gates") if f in overridden[0]), "")
         return OptionProblem(
             ("twirling", field) if field else ("twirling",),
-            f"{where} would override it: {str(overridden[0].message).rstrip('.')}; write true "
-            "or leave it out",
+            f"{where} would override it: {overridden[0].rstrip('.')}; write true or leave it out",
         )
     resilience = final.resilience
     if resilience.pec_mitigation and resilience.zne_mitigation:
