@@ -25,9 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from qprim.flows import template
+from qprim.flows.env import prefect_settings
 from qprim.flows.server import (
     HOST,
     POLL_S,
+    STARTING_POLL_S,
     STARTUP_TIMEOUT_S,
     STOP_TIMEOUT_S,
     ServerPaths,
@@ -52,7 +55,12 @@ class Supervisor:
         self.idle_s = idle_minutes * 60
         self.stopping = stopping  # set by SIGTERM
         self.users: IO[str] | None = None  # held exclusively from the idle stop to the end
+        self.resident: subprocess.Popen[bytes] | None = None  # started once Prefect answers
         self.resident_failed = False
+        skipped = template.server_settings(prefect_settings())
+        if skipped:
+            said = " ".join(f"{name}={value}" for name, value in skipped.items())
+            say(f"Prefect's database is at its migration head: starting with {said}")
         self.child = subprocess.Popen(
             [
                 *(sys.executable, "-m", "prefect", "server", "start"),
@@ -62,7 +70,7 @@ class Supervisor:
             ],
             stdin=subprocess.DEVNULL,
             # what the UI in a browser calls (else Prefect's default port, 4200), unless set
-            env={"PREFECT_UI_API_URL": f"http://{HOST}:{port}/api", **os.environ},
+            env={"PREFECT_UI_API_URL": f"http://{HOST}:{port}/api", **skipped, **os.environ},
         )
         self.record = ServerRecord(
             url=f"http://{HOST}:{port}/api",
@@ -74,7 +82,6 @@ class Supervisor:
             log=str(paths.log),
             prefect_home=os.environ.get("PREFECT_HOME") or str(Path.home() / ".prefect"),
         )
-        self.resident = self.start_resident()
         write_record(paths, self.record)
         paths.last_used.touch()
         say(
@@ -87,7 +94,7 @@ class Supervisor:
         started = time.monotonic()
         try:
             while True:
-                self.stopping.wait(POLL_S)
+                self.stopping.wait(POLL_S if self.record.ready else STARTING_POLL_S)
                 code = self.child.poll()
                 if code is not None:
                     say(f"Prefect exited by itself with code {code}")
@@ -100,6 +107,9 @@ class Supervisor:
                         self.record = replace(self.record, ready=True)
                         write_record(self.paths, self.record)
                         say(f"ready: UI at {self.record.ui_url}")
+                        # not sooner: its imports would slow Prefect's start on a small
+                        # machine, and the command that started Prefect runs in-process
+                        self.resident = self.start_resident()
                     elif time.monotonic() - started > STARTUP_TIMEOUT_S:
                         say(f"Prefect did not answer within {STARTUP_TIMEOUT_S:.0f} s: stopping")
                         return 1
@@ -123,7 +133,7 @@ class Supervisor:
     def watch_resident(self) -> None:
         """A resident process that ended because qprim's code changed is replaced; one
         that failed is not (commands then run in their own processes, as without it)."""
-        code = self.resident.poll()
+        code = self.resident.poll() if self.resident else None
         if code is None or self.resident_failed:
             return
         if code == STALE_EXIT:
@@ -145,10 +155,11 @@ class Supervisor:
 
     def end_child(self) -> None:
         """Stop the resident process and Prefect (killed if they take too long)."""
-        for child in (self.resident, self.child):
+        children = [child for child in (self.resident, self.child) if child is not None]
+        for child in children:
             if child.poll() is None:
                 child.terminate()
-        for child in (self.resident, self.child):
+        for child in children:
             try:
                 child.wait(STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
