@@ -8,6 +8,7 @@ saved as a run folder. One workload failing stops none of the others.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import os
@@ -195,9 +196,10 @@ def run(
         for refused in ended.values():
             request.refused(refused)
         if plans:
-            _use_prefect()
-
+            starting = _start_prefect()  # meanwhile: Prefect imported, jobs transpiled
             engine = _engine(stores, backends, request, deadline, fault)
+            _prepare_while(starting, list(plans.values()), engine, request.refresh)
+            _use_prefect()
             done = _run_flow(
                 list(plans.values()), engine, outs, started, paths, execute, stores.settings.results
             )
@@ -340,6 +342,29 @@ def from_block(spec: BackendSpec, accounts: dict[str | None, IBMAccount]) -> Bac
         accounts[spec.block] = account
         os.environ.update(account.client_environment())
     return filled
+
+
+def _start_prefect() -> Callable[[], bool]:
+    """Start the Prefect server in the background; whether it is still starting."""
+    from qprim.flows.env import prefect_starting, start_prefect
+
+    start_prefect()
+    return prefect_starting
+
+
+def _prepare_while(
+    starting: Callable[[], bool], plans: list[WorkloadPlan], engine: Engine, refresh: bool
+) -> None:
+    """Transpile the jobs to submit, one by one, for as long as the Prefect server starts:
+    their submit task finds them transpiled. A failure is left to that task to report."""
+    for plan in plans:
+        if not _needs_submitting(plan, engine.journal, refresh):
+            continue
+        for job in plan.jobs:
+            if not starting():
+                return
+            with contextlib.suppress(Exception):
+                engine.preparer.request(job, engine.backends(job.workload.backend))
 
 
 def _use_prefect() -> None:

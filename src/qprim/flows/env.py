@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -77,16 +78,61 @@ class PrefectServer:
         return f"the Prefect server at {self.url}"
 
 
+class _Choosing(threading.Thread):
+    """`_choose` in the background: the server starts while the command goes on."""
+
+    def __init__(self) -> None:
+        super().__init__(name="qprim-prefect-server", daemon=True)
+        self.chosen: tuple[PrefectServer, str | None] | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.chosen = _choose()
+        except BaseException as exc:  # raised again where the server is needed
+            self.error = exc
+
+    def result(self) -> tuple[PrefectServer, str | None]:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.chosen is not None
+        return self.chosen
+
+
 _chosen: PrefectServer | None = None
+_choosing: _Choosing | None = None
 _refreshed_for: tuple[str, list[tuple[str, str]]] | None = None  # what Prefect last read
 
 
+def start_prefect() -> None:
+    """Start choosing this process's Prefect server, and starting it if it is qprim's to
+    start, in the background: a command that will need it (its input checked) calls this,
+    imports Prefect and warms up while the server starts, then `use_prefect`."""
+    global _choosing
+    if _chosen is None and _choosing is None:
+        _choosing = _Choosing()
+        _choosing.start()
+
+
+def prefect_starting() -> bool:
+    """`start_prefect` is still choosing or starting the server."""
+    return _choosing is not None and _choosing.is_alive()
+
+
 def use_prefect(verbose: bool = False) -> PrefectServer:
-    """Choose this process's Prefect server (once, starting qprim's own if need be) and set
-    the environment Prefect reads: the one way in, before anything imports Prefect."""
-    global _chosen
+    """Choose this process's Prefect server (once, starting one if need be, or waiting for
+    the one `start_prefect` started) and set the environment Prefect reads: the one way
+    in, before anything talks to Prefect."""
+    global _chosen, _choosing
     if _chosen is None:
-        _chosen = _choose()
+        server, news = _choosing.result() if _choosing is not None else _choose()
+        _choosing = None
+        if server.kind is not ServerKind.CONFIGURED:
+            os.environ["PREFECT_API_URL"] = str(server.url)
+        if news:
+            print(news, file=sys.stderr, flush=True)
+        _chosen = server
     configure_prefect(verbose)
     return _chosen
 
@@ -131,33 +177,47 @@ def server_kind() -> ServerKind:
 
 
 def configured_api_url() -> str | None:
-    """PREFECT_API_URL wherever Prefect 3 reads its settings, in Prefect's order, without
-    importing Prefect: the environment, `.env`, `prefect.toml` and `pyproject.toml`
-    (`[tool.prefect]`) in the working folder, then the active profile (the profiles file
-    and `PREFECT_PROFILE`)."""
+    """PREFECT_API_URL wherever Prefect 3 reads its settings (`prefect_settings`)."""
+    found = prefect_settings().get("PREFECT_API_URL", "").strip()
+    return found or None
+
+
+def prefect_settings() -> dict[str, str]:
+    """Prefect's settings as Prefect 3 reads them, without importing Prefect, by their
+    environment names: the environment first, then `.env`, `prefect.toml` and
+    `pyproject.toml` (`[tool.prefect]`) in the working folder, then the active profile
+    (the profiles file and `PREFECT_PROFILE`)."""
+    settings: dict[str, str] = {}
     for found in (
-        os.environ.get("PREFECT_API_URL"),
-        _dotenv_api_url(),
-        _toml_table(Path("prefect.toml")).get("api", {}).get("url"),
-        _toml_table(Path("pyproject.toml"))
-        .get("tool", {})
-        .get("prefect", {})
-        .get("api", {})
-        .get("url"),
-        _profile_api_url(),
+        os.environ,
+        _dotenv(),
+        _flatten(_toml_table(Path("prefect.toml"))),
+        _flatten(_toml_table(Path("pyproject.toml")).get("tool", {}).get("prefect", {})),
+        _profile(),
     ):
-        if isinstance(found, str) and found.strip():
-            return found.strip()
-    return None
+        for name, value in found.items():
+            # an empty setting is no setting: the next place's counts
+            if name.startswith("PREFECT_") and str(value).strip():
+                settings.setdefault(name, str(value))
+    return settings
 
 
-def _dotenv_api_url() -> str | None:
+def _dotenv() -> dict[str, str]:
     if not Path(".env").is_file():
-        return None
+        return {}
     from dotenv import dotenv_values  # Prefect's own reader of .env (via pydantic-settings)
 
-    values = {name.upper(): value for name, value in dotenv_values(".env").items()}
-    return values.get("PREFECT_API_URL")
+    return {name.upper(): value for name, value in dotenv_values(".env").items() if value}
+
+
+def _flatten(table: dict[str, Any], prefix: str = "PREFECT") -> dict[str, Any]:
+    """A TOML table of Prefect's settings by their environment names (`[api] url` is
+    PREFECT_API_URL)."""
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}_{key.upper()}"
+        flat.update(_flatten(value, name) if isinstance(value, dict) else {name: value})
+    return flat
 
 
 def _toml_table(path: Path) -> dict[str, Any]:
@@ -167,10 +227,11 @@ def _toml_table(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _profile_api_url() -> object:
+def _profile() -> dict[str, Any]:
     profiles = _toml_table(_profiles_path())
     active = os.environ.get("PREFECT_PROFILE") or profiles.get("active")
-    return profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
+    found = profiles.get("profiles", {}).get(active, {})
+    return found if isinstance(found, dict) else {}
 
 
 def _profiles_path() -> Path:
@@ -180,17 +241,18 @@ def _profiles_path() -> Path:
     return (Path(home).expanduser() if home else Path.home() / ".prefect") / "profiles.toml"
 
 
-def _choose() -> PrefectServer:
+def _choose() -> tuple[PrefectServer, str | None]:
+    """The server, started if it is qprim's to start; and what to tell the user of it."""
     kind = server_kind()
     url = configured_api_url()
     if url is not None:
-        return PrefectServer(ServerKind.CONFIGURED, url)
+        return PrefectServer(ServerKind.CONFIGURED, url), None
     if kind is ServerKind.TEMPORARY:
-        return PrefectServer(kind, None)
+        from qprim.flows import temporary
+
+        return PrefectServer(kind, temporary.start()), None
     from qprim.flows import server
 
     record, started = server.ensure_running()
-    os.environ["PREFECT_API_URL"] = record.url
-    if started:
-        print(server.started_message(record), file=sys.stderr, flush=True)
-    return PrefectServer(kind, record.url)
+    news = server.started_message(record) if started else None
+    return PrefectServer(kind, record.url), news
