@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from qprim.errors import ExitCode
+from qprim.flows.server import free_port
 from qprim.resident.protocol import resident_status
 from tests.support import EXAMPLES, Qprim, resident_process, wait_for
 
@@ -40,10 +42,10 @@ def test_a_served_command_prints_and_exits_as_one_run_in_its_own_process(
     bad = qprim.cwd / "bad.yaml"
     bad.write_text("qprim: 1\nprimitive: sampler\ncircuits:\n  - name: x\n    qasm: nope\n")
     before = served(resident)
-    by_resident = [qprim.run("validate", bad), qprim.run("schema"), qprim.run("nope")]
-    assert served(resident) == before + 2  # `nope` is no command: it is not sent
-    by_itself = [qprim.run("validate", bad, env=OFF), qprim.run("schema", env=OFF)]
-    by_itself.append(qprim.run("nope", env=OFF))
+    commands = [("validate", bad), ("schema",), ("--help",), ("--version",), ("nope",)]
+    by_resident = [qprim.run(*command) for command in commands]
+    assert served(resident) == before + 4  # `nope` is no command: it is not sent
+    by_itself = [qprim.run(*command, env=OFF) for command in commands]
     assert [outcome(d) for d in by_resident] == [outcome(d) for d in by_itself]
     assert by_resident[0].returncode == 2 and "bad.yaml:3: circuits" in by_resident[0].stderr
 
@@ -134,3 +136,30 @@ def test_the_entry_point_imports_nothing_heavy_before_asking_the_resident_proces
         env={**os.environ, "QPRIM_RESIDENT": "off"},
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_served_command_reads_the_callers_prefect_settings_not_the_resident_processes(
+    qprim: Qprim, resident: Path
+) -> None:
+    """The resident process read Prefect's settings once; a command with other ones (its
+    environment, or a settings file in its folder) reads them again."""
+    dead = f"http://127.0.0.1:{free_port()}/api"
+    before = served(resident)
+    by_env = qprim.run("run", BELL, "--out", "a", env={"PREFECT_API_URL": dead})
+    (qprim.cwd / "prefect.toml").write_text(f'[api]\nurl = "{dead}"\n')
+    by_file = subprocess.run(
+        [sys.executable, "-m", "qprim", "run", str(BELL), "--out", "b"],
+        cwd=qprim.cwd,
+        env={k: v for k, v in qprim.env.items() if k != "PREFECT_API_URL"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    (qprim.cwd / "prefect.toml").unlink()
+    fine = qprim.run("run", BELL, "--out", "c")
+    assert served(resident) == before + 3
+    for refused in (by_env, by_file):
+        assert refused.returncode == ExitCode.UNAVAILABLE, refused.stderr
+        assert dead in refused.stderr and "nothing was submitted" in refused.stderr
+    assert fine.returncode == 0, fine.stderr
+    assert len(qprim.aer_jobs()) == 1

@@ -102,7 +102,7 @@ class _Choosing(threading.Thread):
 
 _chosen: PrefectServer | None = None
 _choosing: _Choosing | None = None
-_refreshed_for: tuple[str, list[tuple[str, str]]] | None = None  # what Prefect last read
+_refreshed_for: list[tuple[str, str]] | None = None  # the settings Prefect last read
 
 
 def start_prefect() -> None:
@@ -150,10 +150,13 @@ def configure_prefect(verbose: bool = False) -> None:
 def refresh_imported_prefect() -> None:
     """Prefect reads its settings and sets up its logging when imported: when it already
     is (qprim's resident process, or a Python program that imported it first), read them
-    again from this process's environment now."""
+    again now, unless they are the ones it last read (0.25 s: a served command whose
+    Prefect settings are the resident process's does not pay it)."""
     global _refreshed_for
-    seen = (os.getcwd(), sorted(os.environ.items()))
-    if "prefect.context" not in sys.modules or seen == _refreshed_for:
+    if "prefect.context" not in sys.modules:
+        return
+    seen = sorted(prefect_settings().items())
+    if seen == _refreshed_for:
         return
     _refreshed_for = seen
     from prefect.context import refresh_global_settings_context
