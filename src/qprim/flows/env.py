@@ -18,6 +18,7 @@ logs still reach the Prefect server, so the UI shows them. Users' own settings w
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import threading
@@ -30,6 +31,7 @@ from typing import Any
 from qprim.errors import InputError
 
 SERVER_ENV = "QPRIM_SERVER"
+VERSION_CHECK_ENV = "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED"
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     # no "Prefect collects anonymous usage data" notice, no telemetry from the client
@@ -48,6 +50,19 @@ DEFAULTS = {
     # "Loading account with the given token..." on every run is not news to the user
     "QISKIT_IBM_RUNTIME_LOG_LEVEL": "ERROR",
 }
+# What Prefect imports only when a flow runs (0.3 s): imported while a server starts, and
+# by qprim's resident process
+FLOW_RUN_IMPORTS = (
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect.artifacts",
+    "prefect.utilities.visualization",
+    "fastapi.encoders",  # Prefect's encoder of flow parameters
+)
+# Besides PREFECT_LOGGING_*, what Prefect's logging set-up reads
+LOGGING_SETTINGS = frozenset(
+    {"PREFECT_HOME", "PREFECT_SERVER_LOGGING_LEVEL", "PREFECT_INTERNAL_LOGGING_LEVEL"}
+)
 # A level NAME: Prefect applies PREFECT_LOGGING_* overrides as text, and logging knows no
 # level "0", so Prefect's whole logging setup failed quietly (no console lines, and no
 # logs sent to the server either)
@@ -102,7 +117,8 @@ class _Choosing(threading.Thread):
 
 _chosen: PrefectServer | None = None
 _choosing: _Choosing | None = None
-_refreshed_for: list[tuple[str, str]] | None = None  # the settings Prefect last read
+_refreshed_for: dict[str, str] | None = None  # the settings Prefect last read
+_logging_for: dict[str, str] | None = None  # the ones its logging set-up last read
 
 
 def start_prefect() -> None:
@@ -126,10 +142,15 @@ def use_prefect(verbose: bool = False) -> PrefectServer:
     in, before anything talks to Prefect."""
     global _chosen, _choosing
     if _chosen is None:
+        if prefect_starting():
+            for name in FLOW_RUN_IMPORTS:  # meanwhile: what a flow run imports on its way
+                importlib.import_module(name)
         server, news = _choosing.result() if _choosing is not None else _choose()
         _choosing = None
         if server.kind is not ServerKind.CONFIGURED:
             os.environ["PREFECT_API_URL"] = str(server.url)
+            # a server of qprim's runs the Prefect this process imports: two requests less
+            os.environ.setdefault(VERSION_CHECK_ENV, "false")
         if news:
             print(news, file=sys.stderr, flush=True)
         _chosen = server
@@ -150,20 +171,30 @@ def configure_prefect(verbose: bool = False) -> None:
 def refresh_imported_prefect() -> None:
     """Prefect reads its settings and sets up its logging when imported: when it already
     is (qprim's resident process, or a Python program that imported it first), read them
-    again now, unless they are the ones it last read (0.25 s: a served command whose
-    Prefect settings are the resident process's does not pay it)."""
-    global _refreshed_for
+    again now, each only if what it depends on changed since Prefect last read it (a
+    served command whose Prefect settings are the resident process's but for the API URL
+    pays 0.05 s, not 0.25 s)."""
+    global _refreshed_for, _logging_for
     if "prefect.context" not in sys.modules:
         return
-    seen = sorted(prefect_settings().items())
-    if seen == _refreshed_for:
+    settings = prefect_settings()
+    if settings == _refreshed_for:
         return
-    _refreshed_for = seen
     from prefect.context import refresh_global_settings_context
-    from prefect.logging.configuration import setup_logging
 
+    _refreshed_for = settings
     refresh_global_settings_context()
-    setup_logging(incremental=False)
+    logging = {name: value for name, value in settings.items() if _shapes_logging(name)}
+    if logging != _logging_for:
+        from prefect.logging.configuration import setup_logging
+
+        _logging_for = logging
+        setup_logging(incremental=False)
+
+
+def _shapes_logging(name: str) -> bool:
+    """A setting Prefect's logging set-up reads (its logging.yml is in PREFECT_HOME)."""
+    return name.startswith("PREFECT_LOGGING_") or name in LOGGING_SETTINGS
 
 
 def server_kind() -> ServerKind:

@@ -33,7 +33,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from qprim.flows.env import DEFAULTS
+from qprim.flows.env import DEFAULTS, FLOW_RUN_IMPORTS
 from qprim.resident.protocol import STALE_EXIT, connect_unix, log_line, rss_bytes, send
 
 # What a command needs imported, down to what `qprim run` imports lazily on the way
@@ -56,11 +56,6 @@ PRELOADED = (
     "qprim.flows.blocks",
     "qprim.flows.health",
     "qprim.backends.aer",
-    "prefect.flow_engine",
-    "prefect.task_engine",
-    "prefect.artifacts",
-    "prefect.utilities.visualization",
-    "fastapi.encoders",  # Prefect's encoder of flow parameters
     "sqlalchemy.dialects.sqlite",  # the journal's
     "rich.logging",
     "qiskit.transpiler.preset_passmanagers",
@@ -99,7 +94,7 @@ def preload() -> None:
     from qprim.flows.env import configure_prefect, refresh_imported_prefect
 
     configure_prefect()
-    for name in PRELOADED:
+    for name in (*PRELOADED, *FLOW_RUN_IMPORTS):
         importlib.import_module(name)
     from qiskit import qasm3
     from qiskit.transpiler.preset_passmanagers.plugin import list_stage_plugins
