@@ -11,8 +11,6 @@ import gzip
 import json
 import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -156,15 +154,8 @@ def test_a_new_homes_servers_start_on_the_template_and_keep_its_history(
     assert rows(database, "SELECT count(*) FROM flow_run") == [(1,)]
 
     # Prefect's temporary server: the same database, started by qprim, gone afterwards
-    env = {**managed.env, "QPRIM_SERVER": "temporary"}
-    again = subprocess.run(
-        [sys.executable, "-m", "qprim", "run", str(BELL), "--json", "--refresh", "--out", "t"],
-        cwd=managed.cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    temporary = {"QPRIM_SERVER": "temporary"}
+    again = managed.run("run", BELL, "--json", "--refresh", "--out", "t", env=temporary)
     assert again.returncode == 0, again.stderr
     flow_run_id = _flow_run_id(again.stdout)
     assert rows(database, f"SELECT count(*) FROM flow_run WHERE id = '{flow_run_id}'") == [(1,)]
