@@ -43,6 +43,7 @@ from qprim.resident.protocol import STALE_EXIT, log_line
 from qprim.state import locks
 
 RESIDENT = "qprim.resident"
+RESIDENT_DELAY_S = 60.0
 
 
 class Supervisor:
@@ -56,6 +57,7 @@ class Supervisor:
         self.stopping = stopping  # set by SIGTERM
         self.users: IO[str] | None = None  # held exclusively from the idle stop to the end
         self.resident: subprocess.Popen[bytes] | None = None  # started once Prefect answers
+        self.ready_at = 0.0  # time.monotonic() when it did
         self.resident_failed = False
         skipped = template.server_settings(prefect_settings())
         if skipped:
@@ -107,12 +109,12 @@ class Supervisor:
                         self.record = replace(self.record, ready=True)
                         write_record(self.paths, self.record)
                         say(f"ready: UI at {self.record.ui_url}")
-                        # not sooner: its imports would slow Prefect's start on a small
-                        # machine, and the command that started Prefect runs in-process
-                        self.resident = self.start_resident()
+                        self.ready_at = time.monotonic()
                     elif time.monotonic() - started > STARTUP_TIMEOUT_S:
                         say(f"Prefect did not answer within {STARTUP_TIMEOUT_S:.0f} s: stopping")
                         return 1
+                elif self.resident is None:
+                    self.start_resident_when_unused()
                 else:
                     self.watch_resident()
                 if self.record.ready and self.idle():
@@ -122,6 +124,17 @@ class Supervisor:
             forget(self.paths, self.record.pid)
             self.end_child()
             say("stopped")
+
+    def start_resident_when_unused(self) -> None:
+        """Start the resident process once Prefect answers and no command uses it (or
+        RESIDENT_DELAY_S after): its imports (3 s of a core) would slow Prefect's start
+        and the first command's flow run on a small machine, and that command, which
+        started Prefect, runs in its own process anyway."""
+        unused = locks.try_exclusive(self.paths.users_lock)
+        if unused is not None:
+            unused.close()
+        if unused is not None or time.monotonic() - self.ready_at > RESIDENT_DELAY_S:
+            self.resident = self.start_resident()
 
     def start_resident(self) -> subprocess.Popen[bytes]:
         """qprim's resident process (`qprim.resident`), serving commands beside Prefect."""
