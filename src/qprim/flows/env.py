@@ -1,13 +1,14 @@
 """Which Prefect server a command uses, and the environment qprim needs, both settled
 before Prefect (and the IBM client) is imported: `configure_prefect` first thing in a
 command, `use_prefect` once Prefect is needed (after the input was checked, so bad input
-never waits for a server nor starts one).
+never waits for a server nor starts one); `start_prefect` before it starts the server in
+the background, for a command that has other work to do meanwhile.
 
 The server, in this order:
 
-1. `PREFECT_API_URL` in the environment or the active Prefect profile: that server;
-2. `QPRIM_SERVER=temporary`: Prefect's temporary server for this process (its ephemeral
-   mode; about 7 s per command, nothing left running);
+1. `PREFECT_API_URL` wherever Prefect reads its settings (`prefect_settings`): that one;
+2. `QPRIM_SERVER=temporary`: Prefect's temporary server for this process
+   (`qprim.flows.temporary`; a few seconds per command, nothing left running);
 3. otherwise the local server qprim keeps between commands (`qprim.flows.server`),
    started if none is running.
 
