@@ -23,6 +23,10 @@ from tests.support import EXAMPLES, Qprim, qprim_processes
 BELL = EXAMPLES / "bell.yaml"
 INSTALLED = template.installed_prefect()
 needs_prefect = pytest.mark.skipif(INSTALLED is None, reason="Prefect's migrations not found")
+needs_template = pytest.mark.skipif(
+    INSTALLED is None or not template.template_file(INSTALLED[0]).is_file(),
+    reason="no template for the installed Prefect (test_the_shipped_template... says so)",
+)
 
 
 def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
@@ -66,7 +70,7 @@ def test_the_shipped_template_is_the_installed_prefects(tmp_path: Path) -> None:
     assert template.revision(database) == INSTALLED[1], "the template is behind: rebuild it"
 
 
-@needs_prefect
+@needs_template
 def test_a_template_is_restored_only_for_the_installed_prefect_and_never_over_a_database(
     tmp_path: Path,
 ) -> None:
@@ -108,7 +112,7 @@ def test_the_migration_head_is_the_revision_nothing_revises(tmp_path: Path) -> N
     assert template.migration_head(tmp_path) is None  # two heads: no template is right
 
 
-@needs_prefect
+@needs_template
 def test_a_server_skips_only_what_it_would_find_done(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -133,7 +137,7 @@ def test_a_server_skips_only_what_it_would_find_done(
 
 
 @pytest.mark.slow
-@needs_prefect
+@needs_template
 def test_a_new_homes_servers_start_on_the_template_and_keep_its_history(
     managed: Qprim,
 ) -> None:
