@@ -110,8 +110,11 @@ def restore(database: Path, templates: Path = TEMPLATES) -> bool:
     template = template_file(version, templates)
     if not template.is_file():
         return False
-    database.parent.mkdir(parents=True, exist_ok=True)
-    fd, staged = tempfile.mkstemp(dir=database.parent, prefix=".prefect-db.", suffix=".tmp")
+    try:  # a folder it cannot write is Prefect's to report
+        database.parent.mkdir(parents=True, exist_ok=True)
+        fd, staged = tempfile.mkstemp(dir=database.parent, prefix=".prefect-db.", suffix=".tmp")
+    except OSError:
+        return False
     try:
         with gzip.open(template) as source, os.fdopen(fd, "wb") as target:
             shutil.copyfileobj(source, target)
