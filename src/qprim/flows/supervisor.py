@@ -56,8 +56,8 @@ class Supervisor:
         self.idle_s = idle_minutes * 60
         self.stopping = stopping  # set by SIGTERM
         self.users: IO[str] | None = None  # held exclusively from the idle stop to the end
-        self.resident: subprocess.Popen[bytes] | None = None  # started once Prefect answers
-        self.ready_at = 0.0  # time.monotonic() when it did
+        self.resident: subprocess.Popen[bytes] | None = None  # see start_resident_when_unused
+        self.ready_at = 0.0  # time.monotonic() when Prefect first answered
         self.resident_failed = False
         skipped = template.server_settings(prefect_settings())
         if skipped:

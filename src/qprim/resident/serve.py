@@ -82,7 +82,7 @@ IMPORT_TIME_ENV = (
     "QISKIT_IBM_RUNTIME_LOG_FILE",
 )
 IMPORT_TIME_PREFIXES = ("OMP_", "OPENBLAS_", "MKL_", "RAYON_")
-# a first program for the OpenQASM 3 parser, which builds its lookup tables on its first
+# a first program for the OpenQASM 3 parser: it builds its lookup tables on its first one
 WARM_QASM = 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[2] c; h q[0]; c = measure q;'
 MAX_MESSAGE = 1 << 20
 RECEIVE_TIMEOUT_S = 5.0
