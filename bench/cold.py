@@ -3,8 +3,9 @@ for this qprim and, side by side, other source trees of it.
 
 Interleaved, median of REPEATS, every ratio against the plain Aer script of the same run:
 the first `qprim run bell.yaml` of a new home (it starts qprim's local server on a new
-database) and the first with QPRIM_SERVER=temporary. `--baseline SRC` adds the same rows
-for the qprim in SRC (a checkout's `src` folder, put first on PYTHONPATH), e.g. main's:
+database), the second right after it, and the first with QPRIM_SERVER=temporary.
+`--baseline SRC` adds the same rows for the qprim in SRC (a checkout's `src` folder, put
+first on PYTHONPATH), e.g. main's:
 
     git archive main src | tar -x -C /tmp/main
     python bench/cold.py --baseline /tmp/main/src
@@ -33,6 +34,7 @@ def measure(repeats: int, trees: dict[str, str | None]) -> Bench:
                 home = bench.home(**extra)
                 try:
                     bench.time(f"{name}: new home, 1st", run, home)
+                    bench.time(f"{name}: new home, 2nd", [*run, "--refresh"], home)
                 finally:
                     subprocess.run([*QPRIM, "server", "stop"], env=home, capture_output=True)
                 temporary = bench.home(QPRIM_SERVER="temporary", **extra)
