@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from qprim.flows import template
+from qprim.flows.env import prefect_settings
 from qprim.flows.template import BLOCKS_ENV, MIGRATE_ENV
 from tests.support import EXAMPLES, Qprim, qprim_processes
 
@@ -121,6 +122,12 @@ def test_a_server_skips_only_what_it_would_find_done(
 
     elsewhere = {"PREFECT_SERVER_DATABASE_CONNECTION_URL": "postgresql+asyncpg://db/prefect"}
     assert template.server_settings(elsewhere) == {}  # not Prefect's SQLite file: hands off
+    work = tmp_path / "work"  # the same said by a prefect.toml in the working folder
+    work.mkdir()
+    monkeypatch.chdir(work)
+    (work / "prefect.toml").write_text('[server.database]\nname = "/elsewhere/prefect.db"\n')
+    assert prefect_settings()["PREFECT_SERVER_DATABASE_NAME"] == "/elsewhere/prefect.db"
+    assert template.server_settings(prefect_settings()) == {}
     assert not database.exists()
 
     first = template.server_settings({})
