@@ -71,8 +71,8 @@ def start() -> str:
 
 
 def _launch(port: int, environment: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:
-    spec = util.find_spec("prefect")
-    app_dir = Path(next(iter(spec.submodule_search_locations or ["."]))).parent if spec else "."
+    spec = util.find_spec("prefect")  # where uvicorn imports it from, as Prefect says
+    app_dir = Path(spec.origin).parents[1] if spec and spec.origin else Path.cwd()
     return subprocess.Popen(
         [
             *(sys.executable, "-m", "uvicorn", "--app-dir", str(app_dir)),
