@@ -122,6 +122,7 @@ def measure(repeats: int) -> Bench:
             [*QPRIM, "server", "status", "--json"], env=running, capture_output=True, text=True
         )
         api_url = json.loads(status.stdout)["url"]
+        wait_for_resident(running)
         bench.time("warm-up", [*QPRIM, "run", str(BELL)], running)
         workloads = sorted(EXAMPLES.glob("*.yaml"))
         try:
@@ -131,6 +132,20 @@ def measure(repeats: int) -> Bench:
         finally:
             subprocess.run([*QPRIM, "server", "stop"], env=running, capture_output=True)
     return bench
+
+
+def wait_for_resident(env: dict[str, str], timeout: float = 300) -> None:
+    """The resident process starts once the server answers and imports for a few
+    seconds: the "server running" rows are measured once it serves."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = subprocess.run(
+            [*QPRIM, "server", "status", "--json"], env=env, capture_output=True, text=True
+        )
+        if json.loads(status.stdout).get("resident"):
+            return
+        time.sleep(0.5)
+    raise RuntimeError("qprim's resident process did not start: see `qprim server status`")
 
 
 def run_once(

@@ -9,6 +9,7 @@ what happens when it must not be.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from qprim.engine.core import PAUSE_ENV as PAUSE
+from qprim.errors import ExitCode
 from qprim.flows.resident import resident_status
+from qprim.flows.server import free_port
 from tests.support import EXAMPLES, Qprim, resident_process, wait_for
 
 BELL = EXAMPLES / "bell.yaml"
@@ -40,10 +44,10 @@ def test_a_served_command_prints_and_exits_as_one_run_in_its_own_process(
     bad = qprim.cwd / "bad.yaml"
     bad.write_text("qprim: 1\nprimitive: sampler\ncircuits:\n  - name: x\n    qasm: nope\n")
     before = served(resident)
-    by_resident = [qprim.run("validate", bad), qprim.run("schema"), qprim.run("nope")]
-    assert served(resident) == before + 2  # `nope` is no command: it is not sent
-    by_itself = [qprim.run("validate", bad, env=OFF), qprim.run("schema", env=OFF)]
-    by_itself.append(qprim.run("nope", env=OFF))
+    commands = [("validate", bad), ("schema",), ("--help",), ("--version",), ("nope",)]
+    by_resident = [qprim.run(*command) for command in commands]
+    assert served(resident) == before + 4  # `nope` is no command: it is not sent
+    by_itself = [qprim.run(*command, env=OFF) for command in commands]
     assert [outcome(d) for d in by_resident] == [outcome(d) for d in by_itself]
     assert by_resident[0].returncode == 2 and "bad.yaml:3: circuits" in by_resident[0].stderr
 
@@ -134,3 +138,73 @@ def test_the_entry_point_imports_nothing_heavy_before_asking_the_resident_proces
         env={**os.environ, "QPRIM_RESIDENT": "off"},
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_served_command_reads_the_callers_prefect_settings_not_the_resident_processes(
+    qprim: Qprim, resident: Path
+) -> None:
+    """The resident process read Prefect's settings once; a command with other ones (its
+    environment, or a settings file in its folder) reads them again."""
+    dead = f"http://127.0.0.1:{free_port()}/api"
+    before = served(resident)
+    by_env = qprim.run("run", BELL, "--out", "a", env={"PREFECT_API_URL": dead})
+    (qprim.cwd / "prefect.toml").write_text(f'[api]\nurl = "{dead}"\n')
+    by_file = subprocess.run(
+        [sys.executable, "-m", "qprim", "run", str(BELL), "--out", "b"],
+        cwd=qprim.cwd,
+        env={k: v for k, v in qprim.env.items() if k != "PREFECT_API_URL"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    (qprim.cwd / "prefect.toml").unlink()
+    fine = qprim.run("run", BELL, "--out", "c")
+    assert served(resident) == before + 3
+    for refused in (by_env, by_file):
+        assert refused.returncode == ExitCode.UNAVAILABLE, refused.stderr
+        assert dead in refused.stderr and "nothing was submitted" in refused.stderr
+    assert fine.returncode == 0, fine.stderr
+    assert len(qprim.aer_jobs()) == 1
+
+
+def test_two_served_runs_at_once_make_one_job_and_answer_as_in_their_own_processes(
+    qprim: Qprim, resident: Path
+) -> None:
+    before = served(resident)
+    runs = [qprim.popen("run", BELL, "--json", "--out", f"run{i}") for i in range(2)]
+    ended = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in ended]
+    assert served(resident) == before + 2
+    assert len(qprim.aer_jobs()) == 1  # the journal's lock held across both processes
+    documents = [json.loads(out) for out, _ in ended]
+    assert len({doc["jobs"][0]["job_id"] for doc in documents}) == 1
+    by_itself = qprim.run("run", BELL, "--json", "--out", "run2", env=OFF)
+    assert by_itself.returncode == 0, by_itself.stderr
+    assert json.loads(by_itself.stdout).keys() == documents[0].keys()
+
+
+@pytest.mark.slow
+def test_a_resident_process_killed_mid_command_leaves_the_command_to_end_as_it_would(
+    qprim: Qprim, tmp_path: Path
+) -> None:
+    """The command's process outlives the resident process that forked it: Ctrl-C still
+    reaches it and its exit code still reaches the caller; the next command runs on its
+    own (the dead process's socket file answers nothing)."""
+    socket_path = tmp_path / "own.sock"
+    marker = tmp_path / "fetched"
+    own = {"QPRIM_RESIDENT": str(socket_path)}
+    with resident_process(socket_path) as process:
+        run = qprim.popen("run", BELL, "--out", "out", env={**own, PAUSE: f"fetched:{marker}"})
+        try:
+            wait_for(lambda: marker.exists() or run.poll() is not None, 120)
+            assert (resident_status(socket_path) or {}).get("running") == 1
+            process.kill()
+            process.wait(60)
+            run.send_signal(signal.SIGINT)
+            _, stderr = run.communicate(timeout=120)
+        finally:
+            run.kill()
+    assert run.returncode == 130 and "qprim fetch" in stderr, stderr
+    assert socket_path.exists()  # left behind by the killed process
+    after = qprim.run("schema", env=own)
+    assert outcome(after) == outcome(qprim.run("schema", env=OFF))

@@ -21,8 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
+from qprim.engine.core import PAUSE_ENV as PAUSE
 from qprim.flows.env import configured_api_url
 from qprim.flows.server import IDLE_ENV, PORT_ENV, SUPERVISOR, command_line
+from qprim.flows.supervisor import RESIDENT
 from tests.support import EXAMPLES, Qprim, port_open, qprim_processes, wait_for
 
 BELL = EXAMPLES / "bell.yaml"
@@ -303,3 +305,30 @@ def test_bad_input_is_rejected_without_starting_a_server(managed: Qprim) -> None
     assert done.stderr.startswith("error: w.yaml:3: "), done.stderr
     assert not qprim_processes(managed.home)
     assert not managed.server_dir.exists()
+
+
+@pytest.mark.slow
+@needs_proc
+def test_its_resident_process_starts_once_no_command_uses_it_and_serves_the_next(
+    managed: Qprim, tmp_path: Path
+) -> None:
+    """Not while the command that started Prefect runs: its imports would slow it."""
+    own = {"QPRIM_RESIDENT": ""}  # the server's own resident process, not the session's
+    marker = tmp_path / "accepted"
+    paused = managed.popen("run", BELL, "--out", "first", env={**own, PAUSE: f"accepted:{marker}"})
+    try:
+        wait_for(lambda: marker.exists() or paused.poll() is not None, 240, "the job accepted")
+        assert managed.run_json("server", "status")["running"]
+        assert not [cmd for cmd in qprim_processes(managed.home).values() if RESIDENT in cmd]
+    finally:
+        paused.kill()
+        paused.communicate()
+
+    def resident() -> dict[str, Any]:
+        return managed.run_json("server", "status")["resident"] or {}
+
+    wait_for(lambda: resident().get("pid"), 120, "the server's resident process")
+    before = resident()["served"]
+    again = managed.run("run", BELL, "--out", "again", env=own)
+    assert again.returncode == 0, again.stderr
+    assert resident()["served"] == before + 1

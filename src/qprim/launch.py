@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import signal
 import socket
@@ -21,8 +20,8 @@ from qprim.files import read_umask
 from qprim.flows.resident import CONNECT_TIMEOUT_S, connect_unix, socket_path
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1)
-# The commands worth a resident process: `server` (which stops it) and `emulator serve`
-# (a long-lived server of its own) always run here.
+# The commands worth a resident process, and qprim's own help and version: `server`
+# (which stops it) and `emulator serve` (a long-lived server of its own) always run here.
 SERVED = frozenset(
     {
         "run",
@@ -37,9 +36,10 @@ SERVED = frozenset(
         "deploy",
         "blocks",
         "journal",
+        "--help",
+        "--version",
     }
 )
-log = logging.getLogger("qprim.resident")
 
 
 def request(argv: list[str]) -> dict[str, object]:
@@ -73,14 +73,21 @@ def run_resident(argv: list[str]) -> int | None:
         reader = connection.makefile("rb")
         answer = json.loads(reader.readline() or b"{}")
     except (OSError, ValueError) as exc:
-        log.debug("qprim's resident process at %s is not usable (%s): running here", path, exc)
+        _debug(f"qprim's resident process at {path} is not usable ({exc}): running here")
         return None
     pid = answer.get("pid")
     if not isinstance(pid, int):
-        log.debug("qprim's resident process declined (%s): running here", answer.get("refused"))
+        _debug(f"qprim's resident process declined ({answer.get('refused')}): running here")
         return None
     connection.settimeout(None)
     return _wait(reader, pid)
+
+
+def _debug(line: str) -> None:
+    """One debug log line (logging imported only then: it is not free)."""
+    import logging
+
+    logging.getLogger("qprim.resident").debug(line)
 
 
 def _wait(reader: BinaryIO, pid: int) -> int:

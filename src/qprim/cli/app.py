@@ -7,7 +7,8 @@ Heavy packages (prefect, qiskit) are imported inside the commands, never here, s
 from __future__ import annotations
 
 import gc
-from typing import Annotated
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -24,6 +25,9 @@ from qprim.cli.server import server_app
 from qprim.cli.show import show_command
 from qprim.cli.team import deploy, journal_app
 from qprim.version import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 app = typer.Typer(
     cls=Commands,
@@ -66,9 +70,17 @@ def main_options(
     """Run Qiskit primitive workloads reliably."""
 
 
+@cache
+def command() -> Callable[..., Any]:
+    """The app as the click command Typer makes of it, from every command function's
+    signature: on each call of the app (0.15 s), so here once per process; qprim's
+    resident process makes it before it forks a command's process."""
+    return typer.main.get_command(app)
+
+
 def main() -> None:
     try:
-        app(prog_name="qprim")  # `python -m qprim` too: its help and completion name `qprim`
+        command()(prog_name="qprim")  # `python -m qprim` too: its help and completion name
     finally:
         # The interpreter's last garbage collection walks every object Qiskit and Prefect
         # made (about 0.3 s after qprim is done); exit handlers still run, flushing logs.

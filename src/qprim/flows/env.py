@@ -1,13 +1,14 @@
 """Which Prefect server a command uses, and the environment qprim needs, both settled
 before Prefect (and the IBM client) is imported: `configure_prefect` first thing in a
 command, `use_prefect` once Prefect is needed (after the input was checked, so bad input
-never waits for a server nor starts one).
+never waits for a server nor starts one); `start_prefect` before it starts the server in
+the background, for a command that has other work to do meanwhile.
 
 The server, in this order:
 
-1. `PREFECT_API_URL` in the environment or the active Prefect profile: that server;
-2. `QPRIM_SERVER=temporary`: Prefect's temporary server for this process (its ephemeral
-   mode; about 7 s per command, nothing left running);
+1. `PREFECT_API_URL` wherever Prefect reads its settings (`prefect_settings`): that one;
+2. `QPRIM_SERVER=temporary`: Prefect's temporary server for this process
+   (`qprim.flows.temporary`; a few seconds per command, nothing left running);
 3. otherwise the local server qprim keeps between commands (`qprim.flows.server`),
    started if none is running.
 
@@ -18,17 +19,18 @@ logs still reach the Prefect server, so the UI shows them. Users' own settings w
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-import tomllib
+import threading
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
-from typing import Any
 
 from qprim.errors import InputError
+from qprim.flows.settings import prefect_settings
 
 SERVER_ENV = "QPRIM_SERVER"
+VERSION_CHECK_ENV = "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED"
 DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     # no "Prefect collects anonymous usage data" notice, no telemetry from the client
@@ -47,6 +49,19 @@ DEFAULTS = {
     # "Loading account with the given token..." on every run is not news to the user
     "QISKIT_IBM_RUNTIME_LOG_LEVEL": "ERROR",
 }
+# What Prefect imports only when a flow runs (0.3 s): imported while a server starts, and
+# by qprim's resident process
+FLOW_RUN_IMPORTS = (
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect.artifacts",
+    "prefect.utilities.visualization",
+    "fastapi.encoders",  # Prefect's encoder of flow parameters
+)
+# Besides PREFECT_LOGGING_*, what Prefect's logging set-up reads
+LOGGING_SETTINGS = frozenset(
+    {"PREFECT_HOME", "PREFECT_SERVER_LOGGING_LEVEL", "PREFECT_INTERNAL_LOGGING_LEVEL"}
+)
 # A level NAME: Prefect applies PREFECT_LOGGING_* overrides as text, and logging knows no
 # level "0", so Prefect's whole logging setup failed quietly (no console lines, and no
 # logs sent to the server either)
@@ -77,16 +92,67 @@ class PrefectServer:
         return f"the Prefect server at {self.url}"
 
 
+class _Choosing(threading.Thread):
+    """`_choose` in the background: the server starts while the command goes on."""
+
+    def __init__(self) -> None:
+        super().__init__(name="qprim-prefect-server", daemon=True)
+        self.chosen: tuple[PrefectServer, str | None] | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.chosen = _choose()
+        except BaseException as exc:  # raised again where the server is needed
+            self.error = exc
+
+    def result(self) -> tuple[PrefectServer, str | None]:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.chosen is not None
+        return self.chosen
+
+
 _chosen: PrefectServer | None = None
-_refreshed_for: tuple[str, list[tuple[str, str]]] | None = None  # what Prefect last read
+_choosing: _Choosing | None = None
+_refreshed_for: dict[str, str] | None = None  # the settings Prefect last read
+_logging_for: dict[str, str] | None = None  # the ones its logging set-up last read
+
+
+def start_prefect() -> None:
+    """Start choosing this process's Prefect server, and starting it if it is qprim's to
+    start, in the background: a command that will need it (its input checked) calls this,
+    imports Prefect and warms up while the server starts, then `use_prefect`."""
+    global _choosing
+    if _chosen is None and _choosing is None:
+        _choosing = _Choosing()
+        _choosing.start()
+
+
+def prefect_starting() -> bool:
+    """`start_prefect` is still choosing or starting the server."""
+    return _choosing is not None and _choosing.is_alive()
 
 
 def use_prefect(verbose: bool = False) -> PrefectServer:
-    """Choose this process's Prefect server (once, starting qprim's own if need be) and set
-    the environment Prefect reads: the one way in, before anything imports Prefect."""
-    global _chosen
+    """Choose this process's Prefect server (once, starting one if need be, or waiting for
+    the one `start_prefect` started) and set the environment Prefect reads: the one way
+    in, before anything talks to Prefect."""
+    global _chosen, _choosing
     if _chosen is None:
-        _chosen = _choose()
+        if prefect_starting():
+            for name in FLOW_RUN_IMPORTS:  # meanwhile: what a flow run imports on its way
+                importlib.import_module(name)
+        server, news = _choosing.result() if _choosing is not None else _choose()
+        _choosing = None
+        if server.kind is not ServerKind.CONFIGURED:
+            os.environ["PREFECT_API_URL"] = str(server.url)
+            # a server of qprim's runs the Prefect this process imports: two requests less
+            os.environ.setdefault(VERSION_CHECK_ENV, "false")
+        if news:
+            print(news, file=sys.stderr, flush=True)
+        _chosen = server
     configure_prefect(verbose)
     return _chosen
 
@@ -104,17 +170,30 @@ def configure_prefect(verbose: bool = False) -> None:
 def refresh_imported_prefect() -> None:
     """Prefect reads its settings and sets up its logging when imported: when it already
     is (qprim's resident process, or a Python program that imported it first), read them
-    again from this process's environment now."""
-    global _refreshed_for
-    seen = (os.getcwd(), sorted(os.environ.items()))
-    if "prefect.context" not in sys.modules or seen == _refreshed_for:
+    again now, each only if what it depends on changed since Prefect last read it (a
+    served command whose Prefect settings are the resident process's but for the API URL
+    pays 0.05 s, not 0.25 s)."""
+    global _refreshed_for, _logging_for
+    if "prefect.context" not in sys.modules:
         return
-    _refreshed_for = seen
+    settings = prefect_settings()
+    if settings == _refreshed_for:
+        return
     from prefect.context import refresh_global_settings_context
-    from prefect.logging.configuration import setup_logging
 
+    _refreshed_for = settings
     refresh_global_settings_context()
-    setup_logging(incremental=False)
+    logging = {name: value for name, value in settings.items() if _shapes_logging(name)}
+    if logging != _logging_for:
+        from prefect.logging.configuration import setup_logging
+
+        _logging_for = logging
+        setup_logging(incremental=False)
+
+
+def _shapes_logging(name: str) -> bool:
+    """A setting Prefect's logging set-up reads (its logging.yml is in PREFECT_HOME)."""
+    return name.startswith("PREFECT_LOGGING_") or name in LOGGING_SETTINGS
 
 
 def server_kind() -> ServerKind:
@@ -131,66 +210,23 @@ def server_kind() -> ServerKind:
 
 
 def configured_api_url() -> str | None:
-    """PREFECT_API_URL wherever Prefect 3 reads its settings, in Prefect's order, without
-    importing Prefect: the environment, `.env`, `prefect.toml` and `pyproject.toml`
-    (`[tool.prefect]`) in the working folder, then the active profile (the profiles file
-    and `PREFECT_PROFILE`)."""
-    for found in (
-        os.environ.get("PREFECT_API_URL"),
-        _dotenv_api_url(),
-        _toml_table(Path("prefect.toml")).get("api", {}).get("url"),
-        _toml_table(Path("pyproject.toml"))
-        .get("tool", {})
-        .get("prefect", {})
-        .get("api", {})
-        .get("url"),
-        _profile_api_url(),
-    ):
-        if isinstance(found, str) and found.strip():
-            return found.strip()
-    return None
+    """PREFECT_API_URL wherever Prefect 3 reads its settings (`prefect_settings`)."""
+    found = prefect_settings().get("PREFECT_API_URL", "").strip()
+    return found or None
 
 
-def _dotenv_api_url() -> str | None:
-    if not Path(".env").is_file():
-        return None
-    from dotenv import dotenv_values  # Prefect's own reader of .env (via pydantic-settings)
-
-    values = {name.upper(): value for name, value in dotenv_values(".env").items()}
-    return values.get("PREFECT_API_URL")
-
-
-def _toml_table(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
-
-
-def _profile_api_url() -> object:
-    profiles = _toml_table(_profiles_path())
-    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active")
-    return profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
-
-
-def _profiles_path() -> Path:
-    if path := os.environ.get("PREFECT_PROFILES_PATH"):
-        return Path(path).expanduser()
-    home = os.environ.get("PREFECT_HOME")
-    return (Path(home).expanduser() if home else Path.home() / ".prefect") / "profiles.toml"
-
-
-def _choose() -> PrefectServer:
+def _choose() -> tuple[PrefectServer, str | None]:
+    """The server, started if it is qprim's to start; and what to tell the user of it."""
     kind = server_kind()
     url = configured_api_url()
     if url is not None:
-        return PrefectServer(ServerKind.CONFIGURED, url)
+        return PrefectServer(ServerKind.CONFIGURED, url), None
     if kind is ServerKind.TEMPORARY:
-        return PrefectServer(kind, None)
+        from qprim.flows import temporary
+
+        return PrefectServer(kind, temporary.start()), None
     from qprim.flows import server
 
     record, started = server.ensure_running()
-    os.environ["PREFECT_API_URL"] = record.url
-    if started:
-        print(server.started_message(record), file=sys.stderr, flush=True)
-    return PrefectServer(kind, record.url)
+    news = server.started_message(record) if started else None
+    return PrefectServer(kind, record.url), news

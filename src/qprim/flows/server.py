@@ -69,6 +69,9 @@ STOPPING_WAIT_S = STOP_TIMEOUT_S + 30
 START_ATTEMPTS = 3
 START_LOCK_WAIT_S = STARTUP_TIMEOUT_S + 60
 POLL_S = 0.25
+# while a server starts, its supervisor and the commands waiting for it look more often:
+# every poll is time a first command waits for nothing
+STARTING_POLL_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -330,7 +333,7 @@ def _wait_ready(
         exited = launched.poll() is not None if launched else command_line(pid) is None
         if exited:
             return None
-        time.sleep(POLL_S)
+        time.sleep(STARTING_POLL_S)
     return None
 
 

@@ -25,10 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from qprim.flows import template
 from qprim.flows.resident import STALE_EXIT, log_line
 from qprim.flows.server import (
     HOST,
     POLL_S,
+    STARTING_POLL_S,
     STARTUP_TIMEOUT_S,
     STOP_TIMEOUT_S,
     ServerPaths,
@@ -37,9 +39,11 @@ from qprim.flows.server import (
     healthy,
     write_record,
 )
+from qprim.flows.settings import prefect_settings
 from qprim.state import locks
 
 RESIDENT = "qprim.resident"
+RESIDENT_DELAY_S = 60.0
 
 
 class Supervisor:
@@ -52,7 +56,13 @@ class Supervisor:
         self.idle_s = idle_minutes * 60
         self.stopping = stopping  # set by SIGTERM
         self.users: IO[str] | None = None  # held exclusively from the idle stop to the end
+        self.resident: subprocess.Popen[bytes] | None = None  # see start_resident_when_unused
+        self.ready_at = 0.0  # time.monotonic() when Prefect first answered
         self.resident_failed = False
+        skipped = template.server_settings(prefect_settings())
+        if skipped:
+            said = " ".join(f"{name}={value}" for name, value in skipped.items())
+            say(f"Prefect's database is at its migration head: starting with {said}")
         self.child = subprocess.Popen(
             [
                 *(sys.executable, "-m", "prefect", "server", "start"),
@@ -62,7 +72,7 @@ class Supervisor:
             ],
             stdin=subprocess.DEVNULL,
             # what the UI in a browser calls (else Prefect's default port, 4200), unless set
-            env={"PREFECT_UI_API_URL": f"http://{HOST}:{port}/api", **os.environ},
+            env={"PREFECT_UI_API_URL": f"http://{HOST}:{port}/api", **skipped, **os.environ},
         )
         self.record = ServerRecord(
             url=f"http://{HOST}:{port}/api",
@@ -74,7 +84,6 @@ class Supervisor:
             log=str(paths.log),
             prefect_home=os.environ.get("PREFECT_HOME") or str(Path.home() / ".prefect"),
         )
-        self.resident = self.start_resident()
         write_record(paths, self.record)
         paths.last_used.touch()
         say(
@@ -87,7 +96,7 @@ class Supervisor:
         started = time.monotonic()
         try:
             while True:
-                self.stopping.wait(POLL_S)
+                self.stopping.wait(POLL_S if self.record.ready else STARTING_POLL_S)
                 code = self.child.poll()
                 if code is not None:
                     say(f"Prefect exited by itself with code {code}")
@@ -100,9 +109,12 @@ class Supervisor:
                         self.record = replace(self.record, ready=True)
                         write_record(self.paths, self.record)
                         say(f"ready: UI at {self.record.ui_url}")
+                        self.ready_at = time.monotonic()
                     elif time.monotonic() - started > STARTUP_TIMEOUT_S:
                         say(f"Prefect did not answer within {STARTUP_TIMEOUT_S:.0f} s: stopping")
                         return 1
+                elif self.resident is None:
+                    self.start_resident_when_unused()
                 else:
                     self.watch_resident()
                 if self.record.ready and self.idle():
@@ -112,6 +124,17 @@ class Supervisor:
             forget(self.paths, self.record.pid)
             self.end_child()
             say("stopped")
+
+    def start_resident_when_unused(self) -> None:
+        """Start the resident process once Prefect answers and no command uses it (or
+        RESIDENT_DELAY_S after): its imports (3 s of a core) would slow Prefect's start
+        and the first command's flow run on a small machine, and that command, which
+        started Prefect, runs in its own process anyway."""
+        unused = locks.try_exclusive(self.paths.users_lock)
+        if unused is not None:
+            unused.close()
+        if unused is not None or time.monotonic() - self.ready_at > RESIDENT_DELAY_S:
+            self.resident = self.start_resident()
 
     def start_resident(self) -> subprocess.Popen[bytes]:
         """qprim's resident process (`qprim.resident`), serving commands beside Prefect."""
@@ -123,7 +146,7 @@ class Supervisor:
     def watch_resident(self) -> None:
         """A resident process that ended because qprim's code changed is replaced; one
         that failed is not (commands then run in their own processes, as without it)."""
-        code = self.resident.poll()
+        code = self.resident.poll() if self.resident else None
         if code is None or self.resident_failed:
             return
         if code == STALE_EXIT:
@@ -145,10 +168,11 @@ class Supervisor:
 
     def end_child(self) -> None:
         """Stop the resident process and Prefect (killed if they take too long)."""
-        for child in (self.resident, self.child):
+        children = [child for child in (self.resident, self.child) if child is not None]
+        for child in children:
             if child.poll() is None:
                 child.terminate()
-        for child in (self.resident, self.child):
+        for child in children:
             try:
                 child.wait(STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:

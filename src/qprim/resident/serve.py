@@ -33,20 +33,35 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from qprim.flows.env import DEFAULTS
+from qprim.flows.env import DEFAULTS, FLOW_RUN_IMPORTS
 from qprim.flows.resident import STALE_EXIT, connect_unix, log_line, rss_bytes, send
 
-# What a command needs imported (qiskit_ibm_runtime comes with qprim's own modules; it
-# applies QISKIT_IBM_RUNTIME_LOG_LEVEL when imported, hence IMPORT_TIME_ENV).
+# What a command needs imported, down to what `qprim run` imports lazily on the way
+# (161 modules, 0.3 s of a served run otherwise); qiskit_ibm_runtime comes with qprim's
+# own modules (it applies QISKIT_IBM_RUNTIME_LOG_LEVEL when imported: IMPORT_TIME_ENV).
 PRELOADED = (
     "qprim.cli.app",
+    "qprim.cli.progress",
+    "qprim.cli.render",
     "qprim.usecases.run",
-    "qprim.flows.run",
-    "qprim.flows.blocks",
-    "qprim.backends.aer",
+    "qprim.usecases.stores",
+    "qprim.state.results",
+    "qprim.usecases.assemble",
+    "qprim.plan.jobs",
+    "qprim.report.checks",
+    "qprim.report.markdown",
     "qprim.report.record",
+    "qprim.flows.run",
+    "qprim.flows.artifacts",
+    "qprim.flows.blocks",
+    "qprim.flows.health",
+    "qprim.backends.aer",
+    "sqlalchemy.dialects.sqlite",  # the journal's
+    "rich.logging",
     "qiskit.transpiler.preset_passmanagers",
     "qiskit_aer.primitives",
+    "qiskit_qasm3_import",  # what reads OpenQASM 3 circuits: 0.5 s of a `qprim validate`
+    "typer.rich_utils",  # what prints help
 )
 # Read by libraries when they are imported (native threads, Qiskit's and the IBM client's
 # settings, Python's own): a command that sets one differently runs in its own process.
@@ -67,21 +82,30 @@ IMPORT_TIME_ENV = (
     "QISKIT_IBM_RUNTIME_LOG_FILE",
 )
 IMPORT_TIME_PREFIXES = ("OMP_", "OPENBLAS_", "MKL_", "RAYON_")
+# a first program for the OpenQASM 3 parser: it builds its lookup tables on its first one
+WARM_QASM = 'OPENQASM 3.0; include "stdgates.inc"; qubit[2] q; bit[2] c; h q[0]; c = measure q;'
 MAX_MESSAGE = 1 << 20
 RECEIVE_TIMEOUT_S = 5.0
 
 
 def preload() -> None:
-    """Import what commands use, and let Qiskit find its transpiler plugins once."""
-    from qprim.flows.env import configure_prefect
+    """Import what commands use; let Qiskit find its transpiler plugins, Typer build the
+    command line and the OpenQASM 3 parser its tables, once."""
+    from qprim.flows.env import configure_prefect, refresh_imported_prefect
 
     configure_prefect()
-    for name in PRELOADED:
+    for name in (*PRELOADED, *FLOW_RUN_IMPORTS):
         importlib.import_module(name)
+    from qiskit import qasm3
     from qiskit.transpiler.preset_passmanagers.plugin import list_stage_plugins
+
+    from qprim.cli.app import command
 
     for stage in ("init", "layout", "routing", "translation", "optimization", "scheduling"):
         list_stage_plugins(stage)
+    command()
+    qasm3.loads(WARM_QASM)
+    refresh_imported_prefect()  # what a command with the same settings need not do again
 
 
 def source_files() -> dict[str, tuple[int, int]]:

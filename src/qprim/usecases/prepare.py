@@ -75,7 +75,7 @@ def use_prefect() -> None:
     use_prefect()
 
 
-def _needs_submitting(plan: WorkloadPlan, journal: Journal, refresh: bool) -> bool:
+def needs_submitting(plan: WorkloadPlan, journal: Journal, refresh: bool) -> bool:
     """Some job of the plan has no recorded job yet (or `--refresh` asks for new ones)."""
     if refresh:
         return True
@@ -88,7 +88,7 @@ def check_against_backend(
 ) -> None:
     """A circuit wider than the backend is an input error, found before anything is
     submitted; a workload whose jobs all exist was checked when they were submitted."""
-    if not _needs_submitting(plan, journal, refresh):
+    if not needs_submitting(plan, journal, refresh):
         return
     check_fits(plan.workload, backends(plan.workload.backend))
 

@@ -8,6 +8,7 @@ saved as a run folder. One workload failing stops none of the others.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import logging
 import time
@@ -35,7 +36,7 @@ from qprim.report import runs
 from qprim.usecases.backends import aer_runner, deadline_after, open_backends
 from qprim.usecases.choose_device import choose_device
 from qprim.usecases.cost import check_cost
-from qprim.usecases.prepare import check_against_backend, plan_for, use_prefect
+from qprim.usecases.prepare import check_against_backend, needs_submitting, plan_for, use_prefect
 from qprim.workload import CircuitFileFlags
 from qprim.workload.types import Workload
 
@@ -190,9 +191,10 @@ def run(
         for refused in ended.values():
             request.refused(refused)
         if plans:
-            use_prefect()
-
+            starting = _start_prefect()  # meanwhile: Prefect imported, jobs transpiled
             engine = _engine(stores, backends, request, deadline, fault, preparer)
+            _prepare_while(starting, list(plans.values()), engine, request.refresh)
+            use_prefect()
             done = _run_flow(
                 list(plans.values()), engine, outs, started, paths, execute, stores.settings.results
             )
@@ -281,6 +283,29 @@ def _survived(failure: BaseException, plan: WorkloadPlan, engine: Engine) -> Ser
         f"{failure}. Kept: {note}. Run the same command again when it answers: nothing is "
         "submitted twice"
     )
+
+
+def _start_prefect() -> Callable[[], bool]:
+    """Start the Prefect server in the background; whether it is still starting."""
+    from qprim.flows.env import prefect_starting, start_prefect
+
+    start_prefect()
+    return prefect_starting
+
+
+def _prepare_while(
+    starting: Callable[[], bool], plans: list[WorkloadPlan], engine: Engine, refresh: bool
+) -> None:
+    """Transpile the jobs to submit, one by one, for as long as the Prefect server starts:
+    their submit task finds them transpiled. A failure is left to that task to report."""
+    for plan in plans:
+        if not needs_submitting(plan, engine.journal, refresh):
+            continue
+        for job in plan.jobs:
+            if not starting():
+                return
+            with contextlib.suppress(Exception):
+                engine.preparer.request(job, engine.backends(job.workload.backend))
 
 
 def _backends(
