@@ -108,3 +108,5 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if REAL_PARTS.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    # the long tests first, so that the workers end together: the short ones fill in last
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

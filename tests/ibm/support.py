@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import signal
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +98,22 @@ def create_block(
     )
     assert done.returncode == 0, done.stderr
     return block
+
+
+def stopped_while_queued(ibm: IBM, workload: Path) -> tuple[str, str]:
+    """Run `workload`, whose job waits in the emulator's queue, and stop the run with
+    Ctrl-C once it has said the job is queued: the job's id (it keeps waiting), and what
+    the run said. An event, not a timeout: no race with the machine's load."""
+    run = ibm.qprim.popen("run", workload)
+    try:
+        said = next((line for line in run.stderr if " QUEUED" in line), "")
+    finally:
+        run.send_signal(signal.SIGINT)
+        _, rest = run.communicate(timeout=120)
+    assert run.returncode == 130, said + rest
+    found = re.search(r"status (\S+) QUEUED", said)
+    assert found, said + rest
+    return found.group(1), said + rest
 
 
 def sampler_counts(run_dir: Path) -> dict[str, int]:

@@ -8,16 +8,14 @@ import re
 import shutil
 import time
 
-from tests.ibm.support import IBM
+from tests.ibm.support import IBM, stopped_while_queued
 
 
-def given_up(ibm: IBM, name: str, queue_s: int, shots: int) -> str:
-    """A job left queued by a run that gave up waiting (exit 5): its id. (Tags are not
-    part of the work: other `shots` make other work.)"""
+def left_queued(ibm: IBM, name: str, queue_s: int, shots: int) -> str:
+    """A job left queued by a run stopped with Ctrl-C: its id. (Tags are not part of the
+    work: other `shots` make other work.)"""
     workload = ibm.workload(name, shots=shots, tags=[f"qprim-fault:queue={queue_s}"])
-    done = ibm.qprim.run("run", workload, "--timeout", "8")
-    assert done.returncode == 5, done.stderr
-    return re.search(r"qprim fetch (\S+)", done.stderr).group(1)
+    return stopped_while_queued(ibm, workload)[0]
 
 
 def emulator_status(ibm: IBM, job_id: str) -> str:
@@ -25,8 +23,8 @@ def emulator_status(ibm: IBM, job_id: str) -> str:
 
 
 def test_refresh_records_how_a_job_ended_and_cancel_stops_a_queued_one(ibm: IBM) -> None:
-    quick = given_up(ibm, "quick", 12, shots=1000)
-    slow = given_up(ibm, "slow", 600, shots=1001)
+    quick = left_queued(ibm, "quick", 12, shots=1000)
+    slow = left_queued(ibm, "slow", 600, shots=1001)
     deadline = time.monotonic() + 120
     while emulator_status(ibm, quick) != "Completed":
         assert time.monotonic() < deadline, "the emulator never ran the quick job"

@@ -6,27 +6,29 @@ from __future__ import annotations
 import json
 import re
 
-from tests.ibm.support import IBM
+from tests.ibm.support import IBM, stopped_while_queued
+
+
+def queued_run(ibm: IBM, other_jobs: int) -> tuple[str, str]:
+    """A run whose job waits in the queue (ten minutes) behind `other_jobs` of other users,
+    stopped once it said so: the job's id, and what the run said."""
+    ibm.emulator.set_device("fake_manila", other_jobs=other_jobs)
+    return stopped_while_queued(ibm, ibm.workload("q", tags=["qprim-fault:queue=600"]))
 
 
 def test_the_run_shows_a_queued_jobs_place_and_the_devices_pending_jobs(ibm: IBM) -> None:
-    ibm.emulator.set_device("fake_manila", other_jobs=4)
-    done = ibm.qprim.run("run", ibm.workload("q", tags=["qprim-fault:queue=6"]))
-    assert done.returncode == 0, done.stderr
-    job_id = ibm.jobs()[0]["id"]
+    job_id, said = queued_run(ibm, other_jobs=4)
     assert re.search(
         rf"status {job_id} QUEUED: position 5 in the queue, 5 jobs pending on fake_manila",
-        done.stderr,
-    ), done.stderr
+        said,
+    ), said
 
 
 def test_jobs_refresh_shows_where_a_queued_job_stands(ibm: IBM) -> None:
-    ibm.emulator.set_device("fake_manila", other_jobs=2)
-    waiting = ibm.qprim.run(
-        "run", ibm.workload("q", tags=["qprim-fault:queue=120"]), "--timeout", "3"
-    )
-    assert waiting.returncode == 5, waiting.stderr
-    job_id = ibm.jobs()[0]["id"]
+    job_id, _ = queued_run(ibm, other_jobs=2)
+    # a job known to be queued (the first refresh records it, if the run did not) stays
+    # QUEUED: the refresh shows where it stands, not a change of status
+    assert ibm.qprim.run("jobs", "--refresh").returncode == 0
     refreshed = ibm.qprim.run("jobs", "--refresh", "--json")
     assert refreshed.returncode == 0, refreshed.stderr
     (row,) = json.loads(refreshed.stdout)
