@@ -13,13 +13,13 @@ the folder pays one run's fixed cost and its first workload as a run of its own 
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
 import tempfile
 from pathlib import Path
 
+from cold import arguments
 from overhead import EXAMPLES, QPRIM, Bench, wait_for_resident
 
 
@@ -57,14 +57,8 @@ def measure(repeats: int, trees: dict[str, str | None]) -> Bench:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--baseline", type=Path, help="another qprim's src folder")
-    args = parser.parse_args()
-    trees: dict[str, str | None] = {"this": None}
-    if args.baseline:
-        trees["baseline"] = str(args.baseline.resolve())
-    bench = measure(args.repeats, trees)
+    repeats, trees = arguments(__doc__)
+    bench = measure(repeats, trees)
     medians = {label: bench.median(label) for label in bench.samples if label != "warm-up"}
     for label, median in medians.items():
         print(f"{label:36s} {median:6.2f} s  {bench.samples[label]}")
