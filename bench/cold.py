@@ -42,15 +42,21 @@ def measure(repeats: int, trees: dict[str, str | None]) -> Bench:
     return bench
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc: str) -> tuple[int, dict[str, str | None]]:
+    """`--repeats N --baseline SRC`: the repeats, and each qprim by name ("this": None,
+    the installed one; "baseline": a src folder to put first on PYTHONPATH)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline", type=Path, help="another qprim's src folder")
     args = parser.parse_args()
     trees: dict[str, str | None] = {"this": None}
     if args.baseline:
         trees["baseline"] = str(args.baseline.resolve())
-    bench = measure(args.repeats, trees)
+    return args.repeats, trees
+
+
+def main() -> None:
+    bench = measure(*arguments(__doc__))
     plain = bench.median("plain script")
     for label, times in bench.samples.items():
         median = statistics.median(times)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qprim.report.counts import counts
 from qprim.report.record import CheckRecord
 
 if TYPE_CHECKING:
@@ -69,10 +70,7 @@ def _shape(check: Expectation, actual: tuple[int, ...]) -> CheckRecord:
 def _counts(check: Expectation, pub_result: Any) -> CheckRecord:
     bits = pub_result.join_data()
     points = list(np.ndindex(*bits.shape)) or [()]
-    distances = [
-        (total_variation(check.counts or {}, bits[p].get_counts() if p else bits.get_counts()), p)
-        for p in points
-    ]
+    distances = [(total_variation(check.counts or {}, counts(bits, p)), p) for p in points]
     worst, where = max(distances)
     passed = worst <= check.tolerance
     at = f" at point {where}" if where else ""

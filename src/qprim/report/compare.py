@@ -18,6 +18,7 @@ import numpy as np
 
 from qprim.errors import InputError
 from qprim.report.checks import total_variation
+from qprim.report.counts import counts
 from qprim.report.layout import PubLayout, layouts
 
 if TYPE_CHECKING:
@@ -178,8 +179,7 @@ def _sampler(pub: PubLayout, bits_a: Any, bits_b: Any) -> list[Difference]:
     found = []
     for point in range(pub.points):
         index = pub.point_index(point) if pub.sweep_shape else ()
-        counts_a = bits_a[index].get_counts() if index else bits_a.get_counts()
-        counts_b = bits_b[index].get_counts() if index else bits_b.get_counts()
+        counts_a, counts_b = counts(bits_a, index), counts(bits_b, index)
         shots_a, shots_b = sum(counts_a.values()), sum(counts_b.values())
         share_a = {key: value / shots_a for key, value in counts_a.items()}
         share_b = {key: value / shots_b for key, value in counts_b.items()}

@@ -17,6 +17,7 @@ import numpy as np
 
 from qprim.report import figures
 from qprim.report.compare import run_label
+from qprim.report.counts import counts
 from qprim.report.figures import CheckLine, Panel
 from qprim.report.layout import Axis, PubLayout, layouts
 from qprim.report.plots import line_axis, observable_names, pub_title, sweep_axes
@@ -123,15 +124,15 @@ def _side_by_side_counts(
     tvd: float,
     lines: list[CheckLine],
 ) -> Panel:
-    counts = [one.get_counts() for one in bits]
-    shots = [sum(c.values()) for c in counts]
+    counted = [counts(one) for one in bits]
+    shots = [sum(c.values()) for c in counted]
     ranked = sorted(
-        set(counts[0]) | set(counts[1]),
-        key=lambda key: -max(counts[0].get(key, 0) / shots[0], counts[1].get(key, 0) / shots[1]),
+        set(counted[0]) | set(counted[1]),
+        key=lambda key: -max(counted[0].get(key, 0) / shots[0], counted[1].get(key, 0) / shots[1]),
     )
     keys = sorted(ranked[:TOP_OUTCOMES])
     shares = [
-        np.array([c.get(key, 0) / n for key in keys]) for c, n in zip(counts, shots, strict=True)
+        np.array([c.get(key, 0) / n for key in keys]) for c, n in zip(counted, shots, strict=True)
     ]
     top = max(
         float((share + figures.shot_noise(share, n)).max())

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
+from qprim.report.counts import counts
 from qprim.report.layout import PubLayout, bit_arrays, layouts, short_label
 from qprim.report.record import JobRecord, ParametersRecord, PubRecord, RunRecord
 
@@ -150,9 +151,9 @@ def top_counts(
         for point in range(shown):
             index = pub.point_index(point)
             for register, bits in bit_arrays(pub_result).items():
-                counts = bits[index].get_counts() if index else bits.get_counts()
-                shots = sum(counts.values())
-                top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+                counted = counts(bits, index)
+                shots = sum(counted.values())
+                top = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
                 rows.append(
                     CountsRow(
                         pub=pub.index,
@@ -160,7 +161,7 @@ def top_counts(
                         point=pub.label(point),
                         shots=shots,
                         top=[(key, value, value / shots) for key, value in top[:TOP_OUTCOMES]],
-                        distinct=len(counts),
+                        distinct=len(counted),
                     )
                 )
     return Rows(rows, omitted, any(pub.swept for pub in pubs))

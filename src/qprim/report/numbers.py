@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qprim.report.counts import counts
 from qprim.report.layout import bit_arrays
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def _counts(bits: Any, budget: _Budget) -> Any:
     """The counts at every point, nested like the PUB's shape."""
     nested: np.ndarray = np.empty(bits.shape, dtype=object)
     for point in np.ndindex(bits.shape):
-        counts = bits.get_counts(point)
-        budget.spend(len(counts))
-        nested[point] = counts
+        counted = counts(bits, point)
+        budget.spend(len(counted))
+        nested[point] = counted
     return nested.tolist() if bits.shape else nested.item()

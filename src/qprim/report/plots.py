@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from qprim.report import figures
+from qprim.report.counts import counts
 from qprim.report.facts import first_extreme
 from qprim.report.figures import CheckLine, Panel
 from qprim.report.layout import Axis, PubLayout, layouts, short_label
@@ -141,21 +142,20 @@ def failed_point(pub: PubLayout, checks: Sequence[CheckRecord]) -> int | None:
 def sampler_panels(pub: PubLayout, bits: Any, checks: Sequence[CheckRecord]) -> list[Panel]:
     """`bits`: the PUB's classical registers joined (as `expect:` checks read them)."""
     per_point = [
-        bits[pub.point_index(p)].get_counts() if pub.sweep_shape else bits.get_counts()
-        for p in range(pub.points)
+        counts(bits, pub.point_index(p) if pub.sweep_shape else ()) for p in range(pub.points)
     ]
-    shots = np.array([sum(counts.values()) for counts in per_point])
+    shots = np.array([sum(point.values()) for point in per_point])
     expected = _expected_counts(checks)
     lines = check_lines(pub, checks)
     if pub.points == 1:
         return [_histogram(pub, per_point[0], int(shots[0]), expected, lines)]
     total: dict[str, float] = {}
-    for counts, n in zip(per_point, shots, strict=True):
-        for key, value in counts.items():
+    for at_point, n in zip(per_point, shots, strict=True):
+        for key, value in at_point.items():
             total[key] = total.get(key, 0.0) + value / n
     ranked = sorted(total, key=lambda key: (-total[key], key))
     shares = {
-        key: np.array([counts.get(key, 0) / n for counts, n in zip(per_point, shots, strict=True)])
+        key: np.array([at.get(key, 0) / n for at, n in zip(per_point, shots, strict=True)])
         for key in sorted(ranked[:SWEPT_OUTCOMES])
     }
     axes = sweep_axes(pub)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qprim.report.counts import counts
 from qprim.report.layout import PubLayout, bit_arrays, layouts
 
 if TYPE_CHECKING:
@@ -65,10 +66,10 @@ def _sampler_rows(pub: PubLayout, pub_result: Any) -> list[tuple[int, dict[str, 
     for point in range(pub.points):
         index = pub.point_index(point)
         for register, bits in bit_arrays(pub_result).items():
-            counts = bits[index].get_counts() if index else bits.get_counts()
-            shots = sum(counts.values())
-            for outcome in sorted(counts):
-                count = counts[outcome]
+            counted = counts(bits, index)
+            shots = sum(counted.values())
+            for outcome in sorted(counted):
+                count = counted[outcome]
                 rows.append(
                     (
                         point,

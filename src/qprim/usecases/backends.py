@@ -61,8 +61,9 @@ def ibm_call_timeout() -> float | None:
 
 
 def aer_runner(jobs: int) -> AerRunner:
-    """Several Aer jobs to run: a pool of worker processes, one per core (or
-    `QPRIM_AER_PROCESSES`; 0 runs every simulation in this process)."""
+    """Several Aer jobs to run: a pool of up to one worker process per core (or
+    `QPRIM_AER_PROCESSES`; 0 runs every simulation in this process), which starts a
+    worker only for a job that simulates long enough to be worth one."""
     from qprim.backends.aer.execute import InProcess, WorkerPool
 
     wanted = os.environ.get(AER_PROCESSES_ENV)

@@ -6,8 +6,12 @@ process, and a command with many Aer jobs should use every core. A worker is a p
 header and PUBs) and answers with the result; it never touches the job store, so the
 store may be local or shared and the job's run lock stays with the process that asked.
 A crash fails one job and the pool starts a new worker; Ctrl-C kills the workers and
-leaves their jobs to run again (the run lock dies with its holder). A single job runs
-in-process: starting a worker costs more than a small simulation.
+leaves their jobs to run again (the run lock dies with its holder).
+
+Why not always: starting a worker (importing Qiskit and Aer) costs more than most
+simulations. A single job runs in-process, and of several only those estimated to
+simulate for longer than a worker takes to start go to one (`effort`); the rest run
+in-process, one at a time (a process-wide lock), beside the workers.
 """
 
 from __future__ import annotations
@@ -19,16 +23,20 @@ import select
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from qprim.backends.aer.effort import worth_a_worker
 from qprim.backends.aer.store import AerJobStore, utc_now
 from qprim.backends.base import JobStatus
 from qprim.errors import DeadlineError
 from qprim.state import codec
 
 FINAL = (JobStatus.DONE.value, JobStatus.ERROR.value, JobStatus.CANCELLED.value)
+# one in-process simulation at a time, whichever runner and thread asks
+_IN_PROCESS = threading.Lock()
 # (job header, PUBs as RuntimeEncoder JSON) -> the result as RuntimeEncoder JSON
 Simulate = Callable[[dict[str, Any], bytes], bytes]
 
@@ -38,10 +46,15 @@ class SimulationFailed(Exception):
 
 
 def execute_stored(
-    store: AerJobStore, job_id: str, simulate: Simulate, deadline: float | None = None
+    store: AerJobStore,
+    job_id: str,
+    simulate: Simulate,
+    deadline: float | None = None,
+    worker: int | None = None,
 ) -> None:
     """Run a stored job unless someone already has; its outcome is recorded in the store.
-    `runs` in its state counts how often it was begun (more than once only after a crash)."""
+    `runs` in its state counts how often it was begun (more than once only after a crash);
+    `worker` is the pid of the worker process that simulates it, if one does."""
     job = store.get(job_id)
     assert job is not None, job_id
     with store.lock(job, deadline):
@@ -54,6 +67,7 @@ def execute_stored(
             started=utc_now(),
             runs=state.get("runs", 0) + 1,
             runner=f"{socket.gethostname()}:{os.getpid()}",
+            **({} if worker is None else {"worker": worker}),
         )
         try:
             result_json = simulate(job.header, store.pubs_json(job))
@@ -68,8 +82,11 @@ def execute_stored(
 def simulate(header: dict[str, Any], pubs_json: bytes, threads: int = 0) -> bytes:
     """One job's simulation. `threads` caps Aer's own parallelism (0: all cores), so that
     workers share the cores."""
-    pubs = [tuple(pub) for pub in codec.decode(pubs_json)]
-    return codec.encode(_primitive(header, threads).run(pubs).result())
+    return codec.encode(_primitive(header, threads).run(_pubs(pubs_json)).result())
+
+
+def _pubs(pubs_json: bytes) -> list[tuple[Any, ...]]:
+    return [tuple(pub) for pub in codec.decode(pubs_json)]
 
 
 def _primitive(header: dict[str, Any], threads: int) -> Any:
@@ -110,20 +127,27 @@ class AerRunner(Protocol):
 
 
 class InProcess:
-    """One simulation at a time in this process (the deadline cannot interrupt it)."""
+    """One simulation at a time in this process (the deadline cannot interrupt it): Aer
+    crashed when several ran in threads of one process."""
 
     def run(
         self, store: AerJobStore, job_id: str, deadline: float | None, started: Callable[[], None]
     ) -> None:
-        started()
-        execute_stored(store, job_id, simulate, deadline)
+        if not _IN_PROCESS.acquire(timeout=-1 if deadline is None else _left(deadline)):
+            raise DeadlineError("gave up waiting for the Aer simulator (--timeout reached)")
+        try:
+            started()
+            execute_stored(store, job_id, simulate, deadline)
+        finally:
+            _IN_PROCESS.release()
 
     def close(self) -> None:
         pass
 
 
 class WorkerPool:
-    """`size` worker processes, started when first needed, one job at a time each."""
+    """Up to `size` worker processes, started when a job worth one comes, one job at a
+    time each; every other job runs in-process."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -136,6 +160,11 @@ class WorkerPool:
     def run(
         self, store: AerJobStore, job_id: str, deadline: float | None, started: Callable[[], None]
     ) -> None:
+        job = store.get(job_id)
+        assert job is not None, job_id
+        if not worth_a_worker(job.header, _pubs(store.pubs_json(job))):
+            InProcess().run(store, job_id, deadline, started)
+            return
         try:
             worker = self._idle.get(timeout=None if deadline is None else _left(deadline))
         except queue.Empty:
@@ -152,7 +181,7 @@ class WorkerPool:
             def in_worker(header: dict[str, Any], pubs_json: bytes) -> bytes:
                 return chosen.simulate(header, pubs_json, deadline, self.threads)
 
-            execute_stored(store, job_id, in_worker, deadline)
+            execute_stored(store, job_id, in_worker, deadline, chosen.process.pid)
         except BaseException:
             if worker is not None:
                 worker.kill()
