@@ -137,6 +137,7 @@ def _alive(pid: int) -> bool:
 
 
 def load_run(path: str | os.PathLike[str]) -> SavedRun:
+    """Load a saved run folder: its `PrimitiveResult` and its `run.json` manifest."""
     folder = Path(path)
     try:
         record = RunRecord.model_validate_json((folder / MANIFEST_FILE).read_text())
